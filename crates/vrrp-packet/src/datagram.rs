@@ -1,0 +1,554 @@
+//! The IP datagram and Ethernet frame around a VRRP message: parse and build.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::err::ipv4::SliceError as V4Error;
+use etherparse::err::ipv6::SliceError as V6Error;
+use etherparse::{
+    IpDscp, IpEcn, IpFragOffset, IpNumber, Ipv4Header, Ipv4Options, Ipv4Slice, Ipv6FlowLabel,
+    Ipv6Header, Ipv6Slice,
+};
+
+use crate::addresses::Family;
+use crate::checksum::ChecksumMode;
+use crate::error::{DatagramError, EmitError, Error};
+use crate::packet::{Packet, Version};
+use crate::repr::Repr;
+use crate::validate::{Validated, ValidationConfig, validate};
+
+/// The IP protocol number of VRRP.
+pub const IP_PROTOCOL: u8 = 112;
+/// The VRRP IPv4 multicast group, 224.0.0.18.
+pub const VRRP_IPV4_MULTICAST: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// The VRRP IPv6 multicast group, ff02::12.
+pub const VRRP_IPV6_MULTICAST: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+/// The IPv4 TOS keepalived sends adverts with (DSCP CS6, "network control").
+pub const KEEPALIVED_TOS: u8 = 0xc0;
+/// Length of an IPv4 header without options.
+pub const IPV4_HEADER_LEN: usize = 20;
+/// Length of the IPv6 header.
+pub const IPV6_HEADER_LEN: usize = 40;
+/// Length of an untagged Ethernet II header.
+pub const ETHERNET_HEADER_LEN: usize = 14;
+/// Length of one 802.1Q tag.
+pub const VLAN_TAG_LEN: usize = 4;
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_VLAN: u16 = 0x8100;
+const ETHERTYPE_QINQ: u16 = 0x88a8;
+const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+
+/// A VRRP message with the IP facts a receiver needs: source, destination, TTL / hop limit.
+///
+/// Build it with [`Datagram::parse_ipv4`] from what an IPv4 raw socket returns, with
+/// [`Datagram::parse_ipv6`] from a whole IPv6 packet (from a capture), or with
+/// [`Datagram::new`] from an IPv6 raw socket's payload and ancillary data (hop limit from
+/// `IPV6_HOPLIMIT`, destination from `IPV6_PKTINFO`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Datagram<'a> {
+    /// IP source.
+    pub src: IpAddr,
+    /// IP destination.
+    pub dst: IpAddr,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub ttl: u8,
+    /// The VRRP message: the IP payload, cut to the length the IP header announces (so Ethernet
+    /// padding is not part of it).
+    pub payload: &'a [u8],
+}
+
+impl<'a> Datagram<'a> {
+    /// A datagram from parts (e.g. an IPv6 raw socket's payload and ancillary data).
+    #[must_use]
+    pub const fn new(src: IpAddr, dst: IpAddr, ttl: u8, payload: &'a [u8]) -> Self {
+        Self {
+            src,
+            dst,
+            ttl,
+            payload,
+        }
+    }
+
+    /// Parses an IPv4 datagram, header included, as an IPv4 raw socket returns it.
+    ///
+    /// The payload is bounded by the header's Total Length (trailing octets are ignored); an
+    /// IPsec AH header (VRRPv2 auth type 2) is skipped. Never panics, never allocates.
+    ///
+    /// # Errors
+    /// [`DatagramError`]: truncated or malformed header, a fragment, or a protocol other than 112.
+    pub fn parse_ipv4(data: &'a [u8]) -> Result<Self, DatagramError> {
+        let ip = Ipv4Slice::from_slice(data).map_err(|e| match e {
+            V4Error::Len(l) => DatagramError::Truncated {
+                layer: "ipv4",
+                required: l.required_len,
+                len: l.len,
+            },
+            V4Error::Header(_) | V4Error::Exts(_) => DatagramError::IpHeader,
+        })?;
+        let header = ip.header();
+        let payload = ip.payload();
+        if payload.fragmented {
+            return Err(DatagramError::Fragment);
+        }
+        if payload.ip_number != IpNumber(IP_PROTOCOL) {
+            return Err(DatagramError::NotVrrp {
+                protocol: payload.ip_number.0,
+            });
+        }
+        Ok(Self {
+            src: IpAddr::V4(header.source_addr()),
+            dst: IpAddr::V4(header.destination_addr()),
+            ttl: header.ttl(),
+            payload: payload.payload,
+        })
+    }
+
+    /// Parses an IPv6 packet, fixed header included (extension headers are skipped).
+    ///
+    /// The payload is bounded by the Payload Length field. Never panics, never allocates.
+    ///
+    /// # Errors
+    /// [`DatagramError`]: truncated or malformed header, a fragment, or a next header other
+    /// than 112.
+    pub fn parse_ipv6(data: &'a [u8]) -> Result<Self, DatagramError> {
+        let ip = Ipv6Slice::from_slice(data).map_err(|e| match e {
+            V6Error::Len(l) => DatagramError::Truncated {
+                layer: "ipv6",
+                required: l.required_len,
+                len: l.len,
+            },
+            V6Error::Header(_) | V6Error::Exts(_) => DatagramError::IpHeader,
+        })?;
+        let header = ip.header();
+        let payload = ip.payload();
+        if payload.fragmented {
+            return Err(DatagramError::Fragment);
+        }
+        if payload.ip_number != IpNumber(IP_PROTOCOL) {
+            return Err(DatagramError::NotVrrp {
+                protocol: payload.ip_number.0,
+            });
+        }
+        Ok(Self {
+            src: IpAddr::V6(header.source_addr()),
+            dst: IpAddr::V6(header.destination_addr()),
+            ttl: header.hop_limit(),
+            payload: payload.payload,
+        })
+    }
+
+    /// Parses an IPv4 or IPv6 packet, by its version nibble.
+    ///
+    /// # Errors
+    /// As [`parse_ipv4`](Self::parse_ipv4) and [`parse_ipv6`](Self::parse_ipv6).
+    pub fn parse_ip(data: &'a [u8]) -> Result<Self, DatagramError> {
+        match data.first().map(|b| b >> 4) {
+            Some(4) => Self::parse_ipv4(data),
+            Some(6) => Self::parse_ipv6(data),
+            Some(_) => Err(DatagramError::IpHeader),
+            None => Err(DatagramError::Truncated {
+                layer: "ipv4",
+                required: 1,
+                len: 0,
+            }),
+        }
+    }
+
+    /// The address family (that of the source address).
+    #[must_use]
+    pub const fn family(&self) -> Family {
+        Family::of(self.src)
+    }
+
+    /// A view of the VRRP message (unchecked: see [`Packet::check_len`]).
+    #[must_use]
+    pub const fn packet(&self) -> Packet<&'a [u8]> {
+        Packet::new_unchecked(self.payload, self.family())
+    }
+
+    /// Decodes the VRRP message without judging it (see [`Repr::parse`]).
+    ///
+    /// # Errors
+    /// As [`Repr::parse`].
+    pub fn repr(&self) -> Result<Repr<'a>, Error> {
+        let packet = self.packet();
+        Repr::parse(&packet)
+    }
+
+    /// Validates the message (see [`validate`]).
+    ///
+    /// # Errors
+    /// The first rule the message breaks.
+    pub fn validate(&self, cfg: &ValidationConfig<'_>) -> Result<Validated<'a>, Error> {
+        validate(self, cfg)
+    }
+}
+
+/// An Ethernet frame carrying a VRRP datagram (for packet captures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Frame<'a> {
+    /// Destination MAC (01:00:5e:00:00:12 or 33:33:00:00:00:12 for multicast adverts).
+    pub dst_mac: [u8; 6],
+    /// Source MAC (the virtual MAC 00:00:5e:00:01:VRID or …:02:VRID when the Master uses it).
+    pub src_mac: [u8; 6],
+    /// The VLAN ID of the outermost 802.1Q / 802.1ad tag, if any.
+    pub vlan: Option<u16>,
+    /// The IP datagram.
+    pub datagram: Datagram<'a>,
+}
+
+impl<'a> Frame<'a> {
+    /// Parses an Ethernet II frame (up to two VLAN tags) carrying IPv4 or IPv6 with VRRP.
+    /// Padding and a trailing FCS are ignored (the IP length fields bound the message).
+    ///
+    /// # Errors
+    /// [`DatagramError::Truncated`], [`DatagramError::NotIp`], or the IP-level errors.
+    pub fn parse(data: &'a [u8]) -> Result<Self, DatagramError> {
+        let truncated = |required| DatagramError::Truncated {
+            layer: "ethernet",
+            required,
+            len: data.len(),
+        };
+        let header = data
+            .get(..ETHERNET_HEADER_LEN)
+            .ok_or(truncated(ETHERNET_HEADER_LEN))?;
+        let mut dst_mac = [0u8; 6];
+        let mut src_mac = [0u8; 6];
+        dst_mac.copy_from_slice(&header[..6]);
+        src_mac.copy_from_slice(&header[6..12]);
+        let mut ether_type = u16::from_be_bytes([header[12], header[13]]);
+        let mut offset = ETHERNET_HEADER_LEN;
+        let mut vlan = None;
+        for _ in 0..2 {
+            if !matches!(
+                ether_type,
+                ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD
+            ) {
+                break;
+            }
+            let tag = data
+                .get(offset..offset + VLAN_TAG_LEN)
+                .ok_or(truncated(offset + VLAN_TAG_LEN))?;
+            vlan = vlan.or(Some(u16::from_be_bytes([tag[0], tag[1]]) & 0x0fff));
+            ether_type = u16::from_be_bytes([tag[2], tag[3]]);
+            offset += VLAN_TAG_LEN;
+        }
+        let ip = &data[offset..];
+        let datagram = match ether_type {
+            ETHERTYPE_IPV4 => Datagram::parse_ipv4(ip)?,
+            ETHERTYPE_IPV6 => Datagram::parse_ipv6(ip)?,
+            ether_type => return Err(DatagramError::NotIp { ether_type }),
+        };
+        Ok(Self {
+            dst_mac,
+            src_mac,
+            vlan,
+            datagram,
+        })
+    }
+}
+
+/// The VRRP virtual MAC of `vrid` (RFC 9568 §7.3): 00:00:5e:00:01:VRID for IPv4,
+/// 00:00:5e:00:02:VRID for IPv6.
+#[must_use]
+pub const fn virtual_mac(family: Family, vrid: u8) -> [u8; 6] {
+    let kind = match family {
+        Family::Ipv4 => 0x01,
+        Family::Ipv6 => 0x02,
+    };
+    [0x00, 0x00, 0x5e, 0x00, kind, vrid]
+}
+
+/// The Ethernet multicast MAC of a multicast IP address (RFC 1112 §6.4, RFC 2464 §7):
+/// 01:00:5e:00:00:12 for 224.0.0.18 and 33:33:00:00:00:12 for ff02::12. `None` for a unicast
+/// address.
+#[must_use]
+pub const fn multicast_mac(addr: IpAddr) -> Option<[u8; 6]> {
+    match addr {
+        IpAddr::V4(a) if a.is_multicast() => {
+            let o = a.octets();
+            Some([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]])
+        }
+        IpAddr::V6(a) if a.is_multicast() => {
+            let o = a.octets();
+            Some([0x33, 0x33, o[12], o[13], o[14], o[15]])
+        }
+        _ => None,
+    }
+}
+
+/// The IP header around an emitted VRRP message.
+///
+/// [`Envelope::new`] gives keepalived's choices: TTL 255, TOS / traffic class 0xc0, IPv4 ID 0,
+/// DF clear, flow label 0, and the default checksum mode of the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Envelope {
+    /// IP source (the interface's primary IPv4 address, or its IPv6 link-local address).
+    pub src: IpAddr,
+    /// IP destination (224.0.0.18, ff02::12, or a unicast peer).
+    pub dst: IpAddr,
+    /// TTL / hop limit (255).
+    pub ttl: u8,
+    /// IPv4 TOS / IPv6 traffic class.
+    pub tos: u8,
+    /// IPv4 Identification.
+    pub ipv4_id: u16,
+    /// IPv4 Don't Fragment flag.
+    pub dont_fragment: bool,
+    /// IPv6 flow label (20 bits; higher bits are dropped).
+    pub flow_label: u32,
+    /// How the VRRP checksum is computed.
+    pub checksum: ChecksumMode,
+}
+
+impl Envelope {
+    /// An envelope from `src` to `dst` for a message of `version`, with keepalived's defaults.
+    #[must_use]
+    pub const fn new(src: IpAddr, dst: IpAddr, version: Version) -> Self {
+        Self {
+            src,
+            dst,
+            ttl: crate::validate::VRRP_TTL,
+            tos: KEEPALIVED_TOS,
+            ipv4_id: 0,
+            dont_fragment: false,
+            flow_label: 0,
+            checksum: ChecksumMode::default_for(version),
+        }
+    }
+
+    /// Sets [`checksum`](Self::checksum).
+    #[must_use]
+    pub const fn with_checksum(mut self, mode: ChecksumMode) -> Self {
+        self.checksum = mode;
+        self
+    }
+
+    /// Sets [`ttl`](Self::ttl).
+    #[must_use]
+    pub const fn with_ttl(mut self, ttl: u8) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Sets [`tos`](Self::tos).
+    #[must_use]
+    pub const fn with_tos(mut self, tos: u8) -> Self {
+        self.tos = tos;
+        self
+    }
+
+    /// Sets [`ipv4_id`](Self::ipv4_id).
+    #[must_use]
+    pub const fn with_ipv4_id(mut self, id: u16) -> Self {
+        self.ipv4_id = id;
+        self
+    }
+
+    /// Sets [`dont_fragment`](Self::dont_fragment).
+    #[must_use]
+    pub const fn with_dont_fragment(mut self, df: bool) -> Self {
+        self.dont_fragment = df;
+        self
+    }
+
+    /// Sets [`flow_label`](Self::flow_label).
+    #[must_use]
+    pub const fn with_flow_label(mut self, label: u32) -> Self {
+        self.flow_label = label;
+        self
+    }
+
+    const fn header_len(&self) -> usize {
+        match self.src {
+            IpAddr::V4(_) => IPV4_HEADER_LEN,
+            IpAddr::V6(_) => IPV6_HEADER_LEN,
+        }
+    }
+}
+
+/// The length of the IP datagram [`emit_ip`] writes.
+#[must_use]
+pub const fn ip_len(repr: &Repr<'_>, env: &Envelope) -> usize {
+    env.header_len() + repr.buffer_len()
+}
+
+/// Writes an IPv4 or IPv6 datagram (header without options or extension headers, then the VRRP
+/// message) to the start of `buf` and returns its length. Source, destination and the
+/// advertised addresses must be of one family.
+///
+/// # Errors
+/// [`EmitError::FamilyMismatch`] or [`EmitError::BufferTooSmall`].
+pub fn emit_ip(repr: &Repr<'_>, env: &Envelope, buf: &mut [u8]) -> Result<usize, EmitError> {
+    let family = repr.family();
+    if Family::of(env.src) != family || Family::of(env.dst) != family {
+        return Err(EmitError::FamilyMismatch);
+    }
+    let len = ip_len(repr, env);
+    let buf_len = buf.len();
+    let out = buf.get_mut(..len).ok_or(EmitError::BufferTooSmall {
+        required: len,
+        len: buf_len,
+    })?;
+    let (head, msg) = out.split_at_mut(env.header_len());
+    let msg_len = msg.len();
+    match (env.src, env.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            // A VRRP message is at most 8 + 255 × 4 + 8 octets, far below the IPv4 limit.
+            let mut h = Ipv4Header {
+                dscp: IpDscp::try_new(env.tos >> 2).unwrap_or(IpDscp::ZERO),
+                ecn: IpEcn::try_new(env.tos & 0x03).unwrap_or(IpEcn::ZERO),
+                total_len: len as u16,
+                identification: env.ipv4_id,
+                dont_fragment: env.dont_fragment,
+                more_fragments: false,
+                fragment_offset: IpFragOffset::ZERO,
+                time_to_live: env.ttl,
+                protocol: IpNumber(IP_PROTOCOL),
+                header_checksum: 0,
+                source: src.octets(),
+                destination: dst.octets(),
+                options: Ipv4Options::default(),
+            };
+            h.header_checksum = h.calc_header_checksum();
+            head.copy_from_slice(&h.to_bytes());
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let h = Ipv6Header {
+                traffic_class: env.tos,
+                flow_label: Ipv6FlowLabel::try_new(env.flow_label & 0x000f_ffff)
+                    .unwrap_or_default(),
+                payload_length: msg_len as u16,
+                next_header: IpNumber(IP_PROTOCOL),
+                hop_limit: env.ttl,
+                source: src.octets(),
+                destination: dst.octets(),
+            };
+            head.copy_from_slice(&h.to_bytes());
+        }
+        _ => return Err(EmitError::FamilyMismatch),
+    }
+    let mut packet = Packet::new_unchecked(msg, family);
+    repr.emit(&mut packet, env.src, env.dst, env.checksum);
+    Ok(len)
+}
+
+/// The Ethernet header of an emitted frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EthernetParams {
+    /// Destination MAC.
+    pub dst_mac: [u8; 6],
+    /// Source MAC.
+    pub src_mac: [u8; 6],
+    /// An 802.1Q tag with this VLAN ID (12 bits), if any.
+    pub vlan: Option<u16>,
+}
+
+impl EthernetParams {
+    /// The MACs RFC 9568 §7.3 prescribes for an advert of `repr` sent to `dst`: the virtual
+    /// MAC of the VRID as source, and the multicast MAC of `dst` as destination (for a unicast
+    /// `dst`, the broadcast MAC: replace it with the peer's MAC).
+    #[must_use]
+    pub const fn for_advert(repr: &Repr<'_>, dst: IpAddr) -> Self {
+        let dst_mac = match multicast_mac(dst) {
+            Some(m) => m,
+            None => [0xff; 6],
+        };
+        Self {
+            dst_mac,
+            src_mac: virtual_mac(repr.family(), repr.vrid),
+            vlan: None,
+        }
+    }
+
+    /// Explicit MACs, untagged.
+    #[must_use]
+    pub const fn new(dst_mac: [u8; 6], src_mac: [u8; 6]) -> Self {
+        Self {
+            dst_mac,
+            src_mac,
+            vlan: None,
+        }
+    }
+
+    /// Sets [`vlan`](Self::vlan).
+    #[must_use]
+    pub const fn with_vlan(mut self, vlan: u16) -> Self {
+        self.vlan = Some(vlan);
+        self
+    }
+
+    const fn header_len(&self) -> usize {
+        match self.vlan {
+            Some(_) => ETHERNET_HEADER_LEN + VLAN_TAG_LEN,
+            None => ETHERNET_HEADER_LEN,
+        }
+    }
+}
+
+/// The length of the frame [`emit_ethernet`] writes (no padding, no FCS).
+#[must_use]
+pub const fn ethernet_len(repr: &Repr<'_>, env: &Envelope, eth: &EthernetParams) -> usize {
+    eth.header_len() + ip_len(repr, env)
+}
+
+/// Writes an Ethernet II frame (optionally 802.1Q-tagged) carrying the datagram of
+/// [`emit_ip`] to the start of `buf` and returns its length (no padding, no FCS: what a
+/// capture on the sending host shows).
+///
+/// ```
+/// use vrrp_packet::{Addresses, Auth, Envelope, EthernetParams, Frame, Interval, Repr, Version};
+///
+/// let vips = ["192.0.2.100".parse()?];
+/// let repr = Repr { version: Version::V2, vrid: 51, priority: 100,
+///     interval: Interval::from_secs(1), auth: Auth::simple_text(b"1717"),
+///     addresses: Addresses::ipv4(&vips) };
+/// let env = Envelope::new("192.0.2.1".parse()?, "224.0.0.18".parse()?, Version::V2);
+/// let eth = EthernetParams::for_advert(&repr, env.dst);
+/// let mut buf = [0u8; 128];
+/// let n = vrrp_packet::emit_ethernet(&repr, &env, &eth, &mut buf)?;
+/// assert_eq!(&buf[..12], &[1, 0, 0x5e, 0, 0, 0x12, 0, 0, 0x5e, 0, 1, 51]);
+///
+/// let frame = Frame::parse(&buf[..n])?;
+/// assert_eq!(frame.datagram.ttl, 255);
+/// assert_eq!(frame.datagram.repr()?, repr);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`emit_ip`].
+pub fn emit_ethernet(
+    repr: &Repr<'_>,
+    env: &Envelope,
+    eth: &EthernetParams,
+    buf: &mut [u8],
+) -> Result<usize, EmitError> {
+    let len = ethernet_len(repr, env, eth);
+    if buf.len() < len {
+        return Err(EmitError::BufferTooSmall {
+            required: len,
+            len: buf.len(),
+        });
+    }
+    let ether_type = match repr.family() {
+        Family::Ipv4 => ETHERTYPE_IPV4,
+        Family::Ipv6 => ETHERTYPE_IPV6,
+    };
+    let hl = eth.header_len();
+    emit_ip(repr, env, &mut buf[hl..len])?;
+    buf[..6].copy_from_slice(&eth.dst_mac);
+    buf[6..12].copy_from_slice(&eth.src_mac);
+    if let Some(vlan) = eth.vlan {
+        buf[12..14].copy_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
+        buf[14..16].copy_from_slice(&(vlan & 0x0fff).to_be_bytes());
+        buf[16..18].copy_from_slice(&ether_type.to_be_bytes());
+    } else {
+        buf[12..14].copy_from_slice(&ether_type.to_be_bytes());
+    }
+    Ok(len)
+}
