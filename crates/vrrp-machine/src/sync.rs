@@ -1,0 +1,143 @@
+//! Sync groups (keepalived `vrrp_sync_group`): members move together.
+
+use crate::instance::{Input, Instance, Output, State};
+use crate::time::Instant;
+
+/// Several instances that move together, as keepalived's `vrrp_sync_group`:
+///
+/// * a member entering FAULT puts every other member in FAULT until no member has a fault of
+///   its own;
+/// * a member going MASTER → BACKUP takes every MASTER member to BACKUP;
+/// * a member going BACKUP → MASTER takes every BACKUP member to MASTER.
+///
+/// keepalived requires the members' priorities to agree across routers (and ignores tracking
+/// weights inside groups); the group does not check that.
+///
+/// The drain rule is the one of [`Instance`]: after every `handle_*` call, drain
+/// [`poll_output`](Self::poll_output) (which says which member each output belongs to), then
+/// wait for [`poll_timeout`](Self::poll_timeout).
+///
+/// ```
+/// use vrrp_machine::{Config, Input, Instance, Instant, Interval, State, SyncGroup, Version};
+///
+/// let now = Instant::ZERO;
+/// let member = |vrid, vip: &str| -> Result<Instance, Box<dyn std::error::Error>> {
+///     let cfg = Config::new(Version::V3, vrid, 100, Interval::DEFAULT,
+///         "192.0.2.1".parse()?, vec![vip.parse()?]);
+///     Ok(Instance::new(cfg, now)?)
+/// };
+/// let mut group = SyncGroup::new(vec![member(1, "192.0.2.10")?, member(2, "192.0.2.20")?]);
+/// group.handle_input(now, 0, Input::Startup);
+/// group.handle_input(now, 1, Input::Startup);
+/// group.handle_input(now, 1, Input::InterfaceDown);
+/// while let Some((_member, _out)) = group.poll_output() {}
+/// assert_eq!(group.member(0).state(), State::Fault);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SyncGroup {
+    members: Vec<Instance>,
+    next: usize,
+}
+
+impl SyncGroup {
+    /// A group of `members` (indices are their positions).
+    #[must_use]
+    pub fn new(members: Vec<Instance>) -> Self {
+        Self { members, next: 0 }
+    }
+
+    /// The members.
+    #[must_use]
+    pub fn members(&self) -> &[Instance] {
+        &self.members
+    }
+
+    /// One member.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    #[must_use]
+    pub fn member(&self, i: usize) -> &Instance {
+        &self.members[i]
+    }
+
+    /// Feed an event to member `i` (out-of-range indices are ignored), then propagate.
+    pub fn handle_input(&mut self, now: Instant, i: usize, input: Input<'_>) {
+        let before = self.states();
+        if let Some(m) = self.members.get_mut(i) {
+            m.handle_input(now, input);
+        }
+        self.propagate(now, before);
+    }
+
+    /// Run every member's due timers, then propagate.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let before = self.states();
+        for m in &mut self.members {
+            m.handle_timeout(now);
+        }
+        self.propagate(now, before);
+    }
+
+    /// The earliest deadline of any member.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.members.iter().filter_map(Instance::poll_timeout).min()
+    }
+
+    /// The next output and the index of the member it belongs to.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<(usize, Output)> {
+        let n = self.members.len();
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            if let Some(o) = self.members[i].poll_output() {
+                self.next = i;
+                return Some((i, o));
+            }
+        }
+        None
+    }
+
+    fn states(&self) -> Vec<State> {
+        self.members.iter().map(Instance::state).collect()
+    }
+
+    fn propagate(&mut self, now: Instant, mut before: Vec<State>) {
+        // Each round moves members only towards the group decision; bounded by a few rounds.
+        for _ in 0..4 {
+            let any_own_fault = self.members.iter().any(Instance::own_fault);
+            for m in &mut self.members {
+                let others_fault = any_own_fault && !m.own_fault();
+                m.handle_input(now, Input::GroupFault(others_fault));
+            }
+            let after = self.states();
+            let to_backup = before
+                .iter()
+                .zip(&after)
+                .any(|(b, a)| *b == State::Master && *a == State::Backup);
+            let to_master = before
+                .iter()
+                .zip(&after)
+                .any(|(b, a)| *b == State::Backup && *a == State::Master);
+            let target = if to_backup {
+                Some(State::Backup)
+            } else if to_master {
+                Some(State::Master)
+            } else {
+                None
+            };
+            if let Some(t) = target {
+                for m in &mut self.members {
+                    m.handle_input(now, Input::GroupMove(t));
+                }
+            }
+            let settled = self.states();
+            if settled == after {
+                break;
+            }
+            before = after;
+        }
+    }
+}
