@@ -552,3 +552,191 @@ pub fn emit_ethernet(
     }
     Ok(len)
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::addresses::Addresses;
+    use crate::golden::*;
+    use crate::repr::{Auth, Interval};
+
+    /// keepalived's VRRPv3 unicast advert as its raw socket sent it (IPv4 header + VRRP).
+    static KEEPALIVED_V4_DATAGRAM: [u8; 32] = [
+        0x45, 0xc0, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0xff, 0x70, 0x36, 0xa9, //
+        192, 0, 2, 1, 192, 0, 2, 2, //
+        0x31, 0x2c, 0x6e, 0x01, 0x00, 0x32, 0x19, 0x8f, 0xc0, 0x00, 0x02, 0x90,
+    ];
+
+    /// keepalived's VRRPv3 IPv6 advert, IPv6 header (traffic class 0xc0, flow label 0x304a5).
+    static KEEPALIVED_V6_HEADER: [u8; 40] = [
+        0x6c, 0x03, 0x04, 0xa5, 0x00, 0x28, 0x70, 0xff, //
+        0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, //
+        0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12,
+    ];
+
+    fn unicast_repr() -> Repr<'static> {
+        static ADDR: [Ipv4Addr; 1] = [Ipv4Addr::new(192, 0, 2, 144)];
+        Repr {
+            version: Version::V3,
+            vrid: 44,
+            priority: 110,
+            interval: Interval::from_centis(50),
+            auth: Auth::None,
+            addresses: Addresses::ipv4(&ADDR),
+        }
+    }
+
+    #[test]
+    fn parse_ipv4_datagram() {
+        let d = Datagram::parse_ipv4(&KEEPALIVED_V4_DATAGRAM).unwrap();
+        assert_eq!((d.src, d.dst, d.ttl), (SRC4, PEER4, 255));
+        assert_eq!(d.payload, &KEEPALIVED_V3_UNICAST[..]);
+        assert_eq!(d.repr(), Ok(unicast_repr()));
+        assert_eq!(Datagram::parse_ip(&KEEPALIVED_V4_DATAGRAM), Ok(d));
+    }
+
+    #[test]
+    fn emit_ipv4_is_byte_identical_to_keepalived() {
+        let env = Envelope::new(SRC4, PEER4, Version::V3).with_ipv4_id(1);
+        let mut buf = [0u8; 64];
+        let n = emit_ip(&unicast_repr(), &env, &mut buf).unwrap();
+        assert_eq!(n, ip_len(&unicast_repr(), &env));
+        assert_eq!(&buf[..n], &KEEPALIVED_V4_DATAGRAM[..]);
+    }
+
+    #[test]
+    fn ipv6_parse_and_emit_match_keepalived() {
+        let mut packet = [0u8; 80];
+        packet[..40].copy_from_slice(&KEEPALIVED_V6_HEADER);
+        packet[40..].copy_from_slice(&KEEPALIVED_V3_V6);
+        let d = Datagram::parse_ipv6(&packet).unwrap();
+        assert_eq!((d.src, d.dst, d.ttl), (SRC6, MCAST6, 255));
+        assert_eq!(d.payload, &KEEPALIVED_V3_V6[..]);
+        let repr = d.repr().unwrap();
+        let env = Envelope::new(SRC6, MCAST6, Version::V3).with_flow_label(0x304a5);
+        let mut out = [0u8; 80];
+        assert_eq!(emit_ip(&repr, &env, &mut out), Ok(80));
+        assert_eq!(out, packet);
+    }
+
+    #[test]
+    fn ethernet_padding_and_vlan_are_tolerated() {
+        // A 60-octet minimum frame: 14 + 32 + 14 octets of padding, then a 4-octet FCS.
+        let mut frame = [0u8; 64];
+        frame[..6].copy_from_slice(&[1, 0, 0x5e, 0, 0, 0x12]);
+        frame[6..12].copy_from_slice(&virtual_mac(Family::Ipv4, 44));
+        frame[12..14].copy_from_slice(&[0x08, 0x00]);
+        frame[14..46].copy_from_slice(&KEEPALIVED_V4_DATAGRAM);
+        frame[46..].fill(0xee);
+        let f = Frame::parse(&frame).unwrap();
+        assert_eq!(f.vlan, None);
+        assert_eq!(f.src_mac, [0, 0, 0x5e, 0, 1, 44]);
+        assert_eq!(f.datagram.payload, &KEEPALIVED_V3_UNICAST[..]);
+
+        let mut tagged = [0u8; 68];
+        tagged[..12].copy_from_slice(&frame[..12]);
+        tagged[12..16].copy_from_slice(&[0x81, 0x00, 0x20, 0x07]);
+        tagged[16..].copy_from_slice(&frame[12..]);
+        let f = Frame::parse(&tagged).unwrap();
+        assert_eq!(f.vlan, Some(7));
+        assert_eq!(f.datagram.repr(), Ok(unicast_repr()));
+    }
+
+    #[test]
+    fn emit_ethernet_tagged_round_trips() {
+        let repr = unicast_repr();
+        let env = Envelope::new(SRC4, MCAST4, Version::V3);
+        let eth = EthernetParams::for_advert(&repr, MCAST4).with_vlan(100);
+        let mut buf = [0u8; 128];
+        let n = emit_ethernet(&repr, &env, &eth, &mut buf).unwrap();
+        assert_eq!(n, 18 + 20 + 12);
+        assert_eq!(n, ethernet_len(&repr, &env, &eth));
+        let f = Frame::parse(&buf[..n]).unwrap();
+        assert_eq!((f.dst_mac, f.vlan), ([1, 0, 0x5e, 0, 0, 0x12], Some(100)));
+        assert_eq!(f.datagram.ttl, 255);
+        assert_eq!(f.datagram.repr(), Ok(repr));
+        let tos = buf[18 + 1];
+        assert_eq!(tos, KEEPALIVED_TOS);
+    }
+
+    #[test]
+    fn datagram_errors() {
+        let mut other = KEEPALIVED_V4_DATAGRAM;
+        other[9] = 17;
+        let e = Datagram::parse_ipv4(&other).unwrap_err();
+        assert_eq!(e, DatagramError::NotVrrp { protocol: 17 });
+        assert_eq!(e.rule_name(), "not_vrrp");
+
+        let mut frag = KEEPALIVED_V4_DATAGRAM;
+        frag[6] = 0x20; // more fragments
+        assert_eq!(Datagram::parse_ipv4(&frag), Err(DatagramError::Fragment));
+
+        let e = Datagram::parse_ipv4(&KEEPALIVED_V4_DATAGRAM[..31]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DatagramError::Truncated {
+                    required: 32,
+                    len: 31,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.rule_name(), "ip_length");
+
+        let mut bad = KEEPALIVED_V4_DATAGRAM;
+        bad[0] = 0x44; // IHL 4
+        assert_eq!(Datagram::parse_ipv4(&bad), Err(DatagramError::IpHeader));
+        assert_eq!(Datagram::parse_ip(&[0x50]), Err(DatagramError::IpHeader));
+        assert!(Datagram::parse_ip(&[]).is_err());
+
+        let mut arp = [0u8; 42];
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(
+            Frame::parse(&arp),
+            Err(DatagramError::NotIp { ether_type: 0x0806 })
+        );
+        assert!(matches!(
+            Frame::parse(&arp[..13]),
+            Err(DatagramError::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn emit_errors() {
+        let repr = unicast_repr();
+        let env = Envelope::new(SRC6, MCAST6, Version::V3);
+        let mut buf = [0u8; 128];
+        assert_eq!(
+            emit_ip(&repr, &env, &mut buf),
+            Err(EmitError::FamilyMismatch)
+        );
+        let env = Envelope::new(SRC4, MCAST4, Version::V3);
+        assert_eq!(
+            emit_ip(&repr, &env, &mut buf[..31]),
+            Err(EmitError::BufferTooSmall {
+                required: 32,
+                len: 31
+            })
+        );
+        let eth = EthernetParams::new([0xff; 6], [2, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            emit_ethernet(&repr, &env, &eth, &mut buf[..45]),
+            Err(EmitError::BufferTooSmall {
+                required: 46,
+                len: 45
+            })
+        );
+    }
+
+    #[test]
+    fn macs() {
+        assert_eq!(virtual_mac(Family::Ipv6, 7), [0, 0, 0x5e, 0, 2, 7]);
+        assert_eq!(multicast_mac(MCAST4), Some([1, 0, 0x5e, 0, 0, 0x12]));
+        assert_eq!(multicast_mac(MCAST6), Some([0x33, 0x33, 0, 0, 0, 0x12]));
+        assert_eq!(multicast_mac(PEER4), None);
+        let repr = unicast_repr();
+        assert_eq!(EthernetParams::for_advert(&repr, PEER4).dst_mac, [0xff; 6]);
+    }
+}

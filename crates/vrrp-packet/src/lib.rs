@@ -96,6 +96,8 @@ mod addresses;
 mod checksum;
 mod datagram;
 mod error;
+#[cfg(test)]
+mod golden;
 mod packet;
 mod repr;
 mod validate;

@@ -378,3 +378,189 @@ impl<T: AsRef<[u8]>> AsRef<[u8]> for Packet<T> {
         self.buffer.as_ref()
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::golden::*;
+
+    #[test]
+    fn test_deconstruct_v2() {
+        let packet = Packet::new_checked(&V2_PASS[..], Family::Ipv4).unwrap();
+        assert_eq!(packet.version(), 2);
+        assert_eq!(packet.msg_type(), 1);
+        assert_eq!(packet.vrid(), 51);
+        assert_eq!(packet.priority(), 100);
+        assert_eq!(packet.addr_count(), 1);
+        assert_eq!(packet.auth_type(), 1);
+        assert_eq!(packet.adver_int(), 1);
+        assert_eq!(packet.wire_interval(), 1);
+        assert_eq!(packet.checksum(), 0x54f7);
+        assert_eq!(packet.message_len(), 20);
+        assert_eq!(packet.auth_data(), *b"1717\0\0\0\0");
+        assert_eq!(packet.addresses().first(), Some(V2_PASS_ADDRS[0].into()));
+        assert_eq!(packet.verify_checksum(SRC4, MCAST4), ChecksumModes::V2);
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V2, SRC4, MCAST4),
+            0x54f7
+        );
+    }
+
+    #[test]
+    fn test_deconstruct_v3_ipv4() {
+        let packet = Packet::new_checked(&V3_V4[..], Family::Ipv4).unwrap();
+        assert_eq!(packet.version(), 3);
+        assert_eq!(packet.msg_type(), 1);
+        assert_eq!(packet.addr_count(), 1);
+        assert_eq!(packet.reserved(), 0);
+        assert_eq!(packet.max_adver_int(), 5);
+        assert_eq!(packet.wire_interval(), 5);
+        assert_eq!(packet.checksum(), 0x05d1);
+        assert_eq!(packet.message_len(), 12);
+        // Sent to the group: the real-destination and the group pseudo-headers coincide.
+        assert_eq!(
+            packet.verify_checksum(SRC4, MCAST4),
+            ChecksumModes::V3_PSEUDO | ChecksumModes::V3_PSEUDO_MCAST
+        );
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V3NoPseudo, SRC4, MCAST4),
+            0xa861
+        );
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V2, SRC4, MCAST4),
+            0xa861
+        );
+    }
+
+    #[test]
+    fn test_deconstruct_v3_ipv6() {
+        let packet = Packet::new_checked(&V3_V6[..], Family::Ipv6).unwrap();
+        assert_eq!(packet.version(), 3);
+        assert_eq!(packet.max_adver_int(), 100);
+        assert_eq!(packet.message_len(), 24);
+        assert_eq!(packet.addresses().first(), Some(V3_V6_ADDRS[0].into()));
+        assert!(
+            packet
+                .verify_checksum(SRC6, MCAST6)
+                .contains(ChecksumModes::V3_PSEUDO)
+        );
+    }
+
+    #[test]
+    fn test_keepalived_checksum_variants() {
+        // Unicast: only the real-destination pseudo-header matches keepalived's checksum.
+        let packet = Packet::new_checked(&KEEPALIVED_V3_UNICAST[..], Family::Ipv4).unwrap();
+        assert_eq!(
+            packet.verify_checksum(SRC4, PEER4),
+            ChecksumModes::V3_PSEUDO
+        );
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V3PseudoMcast, SRC4, PEER4),
+            0xfb7e
+        );
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V3NoPseudo, SRC4, PEER4),
+            0x9e0f
+        );
+        let packet = Packet::new_checked(&KEEPALIVED_V3_V6[..], Family::Ipv6).unwrap();
+        assert!(
+            packet
+                .verify_checksum(SRC6, MCAST6)
+                .contains(ChecksumModes::V3_PSEUDO)
+        );
+        assert_eq!(
+            packet.compute_checksum(ChecksumMode::V3Pseudo, SRC6, MCAST6),
+            0x2b22
+        );
+    }
+
+    #[test]
+    fn test_construct_v2() {
+        let mut bytes = [0xa5u8; 20];
+        let mut packet = Packet::new_unchecked(&mut bytes[..], Family::Ipv4);
+        packet.set_version_type(2, 1);
+        packet.set_vrid(51);
+        packet.set_priority(100);
+        packet.set_addr_count(1);
+        packet.set_auth_type(1);
+        packet.set_adver_int(1);
+        packet.set_checksum(0);
+        packet.addresses_mut().copy_from_slice(&[192, 0, 2, 100]);
+        packet.set_auth_data(*b"1717\0\0\0\0");
+        packet.fill_checksum(ChecksumMode::V2, SRC4, MCAST4);
+        assert_eq!(bytes, V2_PASS);
+    }
+
+    #[test]
+    fn test_construct_v3() {
+        let mut bytes = [0xa5u8; 12];
+        let mut packet = Packet::new_unchecked(&mut bytes[..], Family::Ipv4);
+        packet.set_version_type(3, 1);
+        packet.set_vrid(51);
+        packet.set_priority(100);
+        packet.set_addr_count(1);
+        packet.set_max_adver_int(5);
+        packet.addresses_mut().copy_from_slice(&[192, 0, 2, 100]);
+        packet.fill_checksum(ChecksumMode::V3Pseudo, SRC4, MCAST4);
+        assert_eq!(bytes, V3_V4);
+    }
+
+    #[test]
+    fn test_check_len() {
+        assert_eq!(
+            Packet::new_checked(&V2_PASS[..7], Family::Ipv4),
+            Err(Error::Length {
+                required: 8,
+                len: 7
+            })
+        );
+        // The auth data is part of a VRRPv2 message.
+        assert_eq!(
+            Packet::new_checked(&V2_PASS[..19], Family::Ipv4),
+            Err(Error::Length {
+                required: 20,
+                len: 19
+            })
+        );
+        // Interpreted as IPv6 the same octets announce a 16-octet address.
+        assert_eq!(
+            Packet::new_checked(&V3_V4[..], Family::Ipv6),
+            Err(Error::Length {
+                required: 24,
+                len: 12
+            })
+        );
+        // Trailing octets are not part of the message.
+        let mut long = [0u8; 16];
+        long[..12].copy_from_slice(&V3_V4);
+        let packet = Packet::new_checked(&long[..], Family::Ipv4).unwrap();
+        assert_eq!(packet.message(), &V3_V4[..]);
+        assert!(
+            packet
+                .verify_checksum(SRC4, MCAST4)
+                .contains(ChecksumModes::V3_PSEUDO)
+        );
+    }
+
+    #[test]
+    fn test_checksum_functions_never_panic_on_short_buffers() {
+        for len in 0..V2_PASS.len() {
+            let packet = Packet::new_unchecked(&V2_PASS[..len], Family::Ipv4);
+            let _ = packet.verify_checksum(SRC4, MCAST4);
+            let _ = packet.compute_checksum(ChecksumMode::V3Pseudo, SRC4, MCAST4);
+            let _ = packet.message();
+        }
+    }
+
+    #[test]
+    fn test_set_max_adver_int_clears_reserved_bits() {
+        let mut bytes = V3_V4;
+        bytes[4] = 0xf0;
+        let mut packet = Packet::new_unchecked(&mut bytes[..], Family::Ipv4);
+        assert_eq!(packet.reserved(), 0xf);
+        assert_eq!(packet.max_adver_int(), 5);
+        packet.set_max_adver_int(0xffff);
+        assert_eq!(packet.reserved(), 0);
+        assert_eq!(packet.max_adver_int(), 0x0fff);
+    }
+}

@@ -276,3 +276,307 @@ pub fn validate<'a>(
         interval_matches,
     })
 }
+
+#[cfg(test)]
+mod test {
+    use core::net::Ipv4Addr;
+
+    use super::*;
+    use crate::golden::*;
+
+    /// Copies `bytes`, applies `edit` to the packet, refills the checksum with `mode`.
+    fn edited<const N: usize>(
+        bytes: &[u8; N],
+        family: Family,
+        mode: ChecksumMode,
+        src: IpAddr,
+        dst: IpAddr,
+        edit: impl FnOnce(&mut Packet<&mut [u8]>),
+    ) -> [u8; N] {
+        let mut out = *bytes;
+        let mut p = Packet::new_unchecked(&mut out[..], family);
+        edit(&mut p);
+        p.fill_checksum(mode, src, dst);
+        out
+    }
+
+    fn v2_cfg() -> ValidationConfig<'static> {
+        ValidationConfig::new(Version::V2)
+            .with_vrid(51)
+            .with_auth(Auth::simple_text(b"1717"))
+            .with_interval(Interval::from_secs(1))
+            .with_addresses(Addresses::ipv4(&V2_PASS_ADDRS))
+    }
+
+    fn v2(bytes: &[u8]) -> Datagram<'_> {
+        Datagram::new(SRC4, MCAST4, 255, bytes)
+    }
+
+    #[test]
+    fn accepts_valid_adverts() {
+        let ok = validate(&v2(&V2_PASS), &v2_cfg()).unwrap();
+        assert_eq!(ok.repr.vrid, 51);
+        assert_eq!(ok.checksum_modes, ChecksumModes::V2);
+        assert_eq!(ok.checksum, 0x54f7);
+        assert_eq!(ok.address_list_matches, Some(true));
+        assert_eq!(ok.interval_matches, Some(true));
+
+        let cfg = ValidationConfig::new(Version::V3).with_vrid(51);
+        let ok = validate(&Datagram::new(SRC4, MCAST4, 255, &V3_V4), &cfg).unwrap();
+        assert_eq!(ok.address_list_matches, None);
+        let ok = validate(&Datagram::new(SRC6, MCAST6, 255, &V3_V6), &cfg).unwrap();
+        assert_eq!(ok.repr.family(), Family::Ipv6);
+        let cfg = ValidationConfig::any();
+        assert!(validate(&Datagram::new(SRC6, MCAST6, 255, &KEEPALIVED_V3_V6), &cfg).is_ok());
+        assert!(
+            validate(
+                &Datagram::new(SRC4, PEER4, 255, &KEEPALIVED_V3_UNICAST),
+                &cfg
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn error_ttl() {
+        let err = validate(&Datagram::new(SRC4, MCAST4, 254, &V2_PASS), &v2_cfg());
+        assert_eq!(err, Err(Error::Ttl { ttl: 254 }));
+        assert_eq!(err.unwrap_err().rule_name(), "ttl");
+        // Unicast peers may be configured to skip it (as keepalived does).
+        let cfg = v2_cfg().with_check_ttl(false);
+        assert!(validate(&Datagram::new(SRC4, MCAST4, 64, &V2_PASS), &cfg).is_ok());
+    }
+
+    #[test]
+    fn error_version() {
+        // A VRRPv3 message reaching a VRRPv2 router.
+        let err = validate(&Datagram::new(SRC4, MCAST4, 255, &V3_V4), &v2_cfg()).unwrap_err();
+        assert_eq!(err, Error::Version { version: 3 });
+        assert_eq!(err.rule_name(), "version");
+        // An unknown version, any config.
+        let bytes = edited(
+            &V3_V4,
+            Family::Ipv4,
+            ChecksumMode::V3Pseudo,
+            SRC4,
+            MCAST4,
+            |p| p.set_version_type(4, 1),
+        );
+        let err = validate(
+            &Datagram::new(SRC4, MCAST4, 255, &bytes),
+            &ValidationConfig::any(),
+        );
+        assert_eq!(err, Err(Error::Version { version: 4 }));
+    }
+
+    #[test]
+    fn error_type() {
+        let bytes = edited(
+            &V2_PASS,
+            Family::Ipv4,
+            ChecksumMode::V2,
+            SRC4,
+            MCAST4,
+            |p| p.set_version_type(2, 2),
+        );
+        let err = validate(&v2(&bytes), &v2_cfg()).unwrap_err();
+        assert_eq!(err, Error::Type { kind: 2 });
+        assert_eq!(err.rule_name(), "type");
+    }
+
+    #[test]
+    fn error_length() {
+        let err = validate(&v2(&V2_PASS[..19]), &v2_cfg()).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Length {
+                required: 20,
+                len: 19
+            }
+        );
+        assert_eq!(err.rule_name(), "length");
+        let err = validate(&v2(&V2_PASS[..5]), &v2_cfg()).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Length {
+                required: 8,
+                len: 5
+            }
+        );
+    }
+
+    #[test]
+    fn error_checksum() {
+        let mut bytes = V2_PASS;
+        bytes[7] ^= 1;
+        let err = validate(&v2(&bytes), &v2_cfg()).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Checksum {
+                checksum: 0x54f6,
+                matching: ChecksumModes::empty()
+            }
+        );
+        assert_eq!(err.rule_name(), "checksum");
+        // A Cisco-style v3 checksum reaching a router that accepts only the pseudo-header mode.
+        let bytes = edited(
+            &V3_V4,
+            Family::Ipv4,
+            ChecksumMode::V3NoPseudo,
+            SRC4,
+            MCAST4,
+            |_| {},
+        );
+        let cfg = ValidationConfig::new(Version::V3);
+        let err = validate(&Datagram::new(SRC4, MCAST4, 255, &bytes), &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Checksum {
+                checksum: 0xa861,
+                matching: ChecksumModes::V3_NO_PSEUDO
+            }
+        );
+        // Accepting it too: the receiver learns the peer's mode.
+        let cfg = cfg.with_checksum_modes(ChecksumModes::V3_PSEUDO | ChecksumModes::V3_NO_PSEUDO);
+        let ok = validate(&Datagram::new(SRC4, MCAST4, 255, &bytes), &cfg).unwrap();
+        assert_eq!(ok.checksum_modes, ChecksumModes::V3_NO_PSEUDO);
+    }
+
+    #[test]
+    fn error_vrid() {
+        let cfg = v2_cfg().with_vrid(52);
+        let err = validate(&v2(&V2_PASS), &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Error::VrId {
+                vrid: 51,
+                expected: 52
+            }
+        );
+        assert_eq!(err.rule_name(), "vrid");
+    }
+
+    #[test]
+    fn error_address_count() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&V3_V4[..8]);
+        let bytes = edited(
+            &bytes,
+            Family::Ipv4,
+            ChecksumMode::V3Pseudo,
+            SRC4,
+            MCAST4,
+            |p| p.set_addr_count(0),
+        );
+        let err = validate(
+            &Datagram::new(SRC4, MCAST4, 255, &bytes),
+            &ValidationConfig::any(),
+        );
+        assert_eq!(err, Err(Error::AddressCount));
+        assert_eq!(Error::AddressCount.rule_name(), "address_count");
+    }
+
+    #[test]
+    fn error_interval_zero() {
+        let bytes = edited(
+            &V3_V4,
+            Family::Ipv4,
+            ChecksumMode::V3Pseudo,
+            SRC4,
+            MCAST4,
+            |p| p.set_max_adver_int(0),
+        );
+        let err = validate(
+            &Datagram::new(SRC4, MCAST4, 255, &bytes),
+            &ValidationConfig::any(),
+        );
+        assert_eq!(err, Err(Error::IntervalZero));
+        assert_eq!(Error::IntervalZero.rule_name(), "interval");
+    }
+
+    #[test]
+    fn error_interval_mismatch_v2_only() {
+        let cfg = v2_cfg().with_interval(Interval::from_secs(3));
+        let err = validate(&v2(&V2_PASS), &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Error::IntervalMismatch {
+                received: 1,
+                expected: 3
+            }
+        );
+        assert_eq!(err.rule_name(), "interval_mismatch");
+        // VRRPv3 reports it and accepts (RFC 9568 §7.1 / §6.4.2: the Backup adopts it).
+        let cfg = ValidationConfig::new(Version::V3).with_interval(Interval::from_centis(100));
+        let ok = validate(&Datagram::new(SRC4, MCAST4, 255, &V3_V4), &cfg).unwrap();
+        assert_eq!(ok.interval_matches, Some(false));
+    }
+
+    #[test]
+    fn error_ipv6_link_local() {
+        let bytes = edited(
+            &V3_V6,
+            Family::Ipv6,
+            ChecksumMode::V3Pseudo,
+            SRC6,
+            MCAST6,
+            |p| p.addresses_mut()[..2].copy_from_slice(&[0x20, 0x01]),
+        );
+        let err = validate(
+            &Datagram::new(SRC6, MCAST6, 255, &bytes),
+            &ValidationConfig::any(),
+        );
+        assert_eq!(err, Err(Error::Ipv6LinkLocal));
+        assert_eq!(Error::Ipv6LinkLocal.rule_name(), "ipv6_link_local");
+    }
+
+    #[test]
+    fn error_auth_type() {
+        let cfg = v2_cfg().with_auth(Auth::None);
+        let err = validate(&v2(&V2_PASS), &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Error::AuthType {
+                received: 1,
+                expected: 0
+            }
+        );
+        assert_eq!(err.rule_name(), "auth_type");
+    }
+
+    #[test]
+    fn error_auth_data() {
+        let cfg = v2_cfg().with_auth(Auth::simple_text(b"1718"));
+        let err = validate(&v2(&V2_PASS), &cfg).unwrap_err();
+        assert_eq!(err, Error::AuthData);
+        assert_eq!(err.rule_name(), "auth_data");
+        // AH data is opaque: only the type is compared.
+        let bytes = edited(
+            &V2_PASS,
+            Family::Ipv4,
+            ChecksumMode::V2,
+            SRC4,
+            MCAST4,
+            |p| p.set_auth_type(2),
+        );
+        let cfg = v2_cfg().with_auth(Auth::Ah([0; 8]));
+        assert!(validate(&v2(&bytes), &cfg).is_ok());
+    }
+
+    #[test]
+    fn error_address_list_v2_but_not_from_owner_or_v3() {
+        static OTHER: [Ipv4Addr; 1] = [Ipv4Addr::new(192, 0, 2, 101)];
+        let cfg = v2_cfg().with_addresses(Addresses::ipv4(&OTHER));
+        let err = validate(&v2(&V2_PASS), &cfg).unwrap_err();
+        assert_eq!(err, Error::AddressList);
+        assert_eq!(err.rule_name(), "address_list");
+        // The owner (priority 255) is exempt.
+        let cfg = ValidationConfig::new(Version::V2).with_addresses(Addresses::ipv4(&OTHER));
+        let ok = validate(&v2(&V2_NOAUTH_3), &cfg).unwrap();
+        assert_eq!(ok.address_list_matches, Some(false));
+        // VRRPv3 reports the mismatch and accepts.
+        let cfg = ValidationConfig::new(Version::V3).with_addresses(Addresses::ipv4(&OTHER));
+        let ok = validate(&Datagram::new(SRC4, MCAST4, 255, &V3_V4), &cfg).unwrap();
+        assert_eq!(ok.address_list_matches, Some(false));
+    }
+}
