@@ -8,7 +8,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vrrp_packet::{
     Addresses, Auth, ChecksumMode, ChecksumModes, Datagram, Envelope, EthernetParams, Family,
@@ -17,22 +16,23 @@ use vrrp_packet::{
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
+    /// Whether this thread is being measured.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations this thread made while measured (per thread: tests run in parallel).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn note() {
     // `try_with`: the thread-local may be gone while a thread shuts down.
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
 // `GlobalAlloc` contract holds exactly as it does for `System`; the counting touches only a
-// `const`-initialised thread-local `Cell<bool>` and an atomic, neither of which allocates.
+// `const`-initialised thread-locals, which do not allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
@@ -60,11 +60,11 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `f` and returns how many allocations the current thread made meanwhile.
 fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    ALLOCATIONS.with(|n| n.set(0));
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    ALLOCATIONS.with(Cell::get)
 }
 
 #[test]
