@@ -16,7 +16,11 @@ enum Event {
     /// Let the armed timer fire.
     Timer,
     /// An advert from `src` with `priority` and `interval_cs`.
-    Advert { src: &'static str, priority: u8, interval_cs: u16 },
+    Advert {
+        src: &'static str,
+        priority: u8,
+        interval_cs: u16,
+    },
 }
 
 #[derive(Debug)]
@@ -70,7 +74,11 @@ fn skew(p: u64, cs: u64) -> u64 {
 fn table() -> Vec<Row> {
     use Event::*;
     use State::*;
-    let adv = |src, priority, interval_cs| Advert { src, priority, interval_cs };
+    let adv = |src, priority, interval_cs| Advert {
+        src,
+        priority,
+        interval_cs,
+    };
     vec![
         // §6.4.1 Initialize
         Row {
@@ -79,107 +87,210 @@ fn table() -> Vec<Row> {
             sends: Some(255),
             deadline_us: Some(1_000_000),
             reason: Some(Reason::AddressOwner),
-            ..row("6.4.1", "owner startup: advert, GARP, Adver_Timer, -> Master", Initialize, Startup)
+            ..row(
+                "6.4.1",
+                "owner startup: advert, GARP, Adver_Timer, -> Master",
+                Initialize,
+                Startup,
+            )
         },
         Row {
             state: Backup,
             deadline_us: Some(mdi(100, 100)),
             reason: Some(Reason::Startup),
-            ..row("6.4.1", "startup: Master_Down_Timer = Master_Down_Interval, -> Backup", Initialize, Startup)
+            ..row(
+                "6.4.1",
+                "startup: Master_Down_Timer = Master_Down_Interval, -> Backup",
+                Initialize,
+                Startup,
+            )
         },
         Row {
             state: Initialize,
-            ..row("6.4.1", "shutdown in Initialize: nothing", Initialize, Shutdown)
+            ..row(
+                "6.4.1",
+                "shutdown in Initialize: nothing",
+                Initialize,
+                Shutdown,
+            )
         },
         // §6.4.2 Backup
         Row {
             state: Initialize,
             reason: Some(Reason::Shutdown),
-            ..row("6.4.2", "shutdown: cancel Master_Down_Timer, -> Initialize", Backup, Shutdown)
+            ..row(
+                "6.4.2",
+                "shutdown: cancel Master_Down_Timer, -> Initialize",
+                Backup,
+                Shutdown,
+            )
         },
         Row {
             state: Master,
             sends: Some(100),
             deadline_us: Some(1_000_000),
             reason: Some(Reason::MasterDown),
-            ..row("6.4.2", "Master_Down_Timer fires: advert, GARP, -> Master", Backup, Timer)
+            ..row(
+                "6.4.2",
+                "Master_Down_Timer fires: advert, GARP, -> Master",
+                Backup,
+                Timer,
+            )
         },
         Row {
             deadline_us: Some(skew(100, 100)),
-            ..row("6.4.2", "priority 0: Master_Down_Timer = Skew_Time", Backup, adv(HIGHER, 0, 100))
+            ..row(
+                "6.4.2",
+                "priority 0: Master_Down_Timer = Skew_Time",
+                Backup,
+                adv(HIGHER, 0, 100),
+            )
         },
         Row {
             deadline_us: Some(mdi(100, 50)),
-            ..row("6.4.2", "higher priority: adopt interval (v3), reset timer", Backup, adv(LOWER, 150, 50))
+            ..row(
+                "6.4.2",
+                "higher priority: adopt interval (v3), reset timer",
+                Backup,
+                adv(LOWER, 150, 50),
+            )
         },
         Row {
             deadline_us: Some(mdi(100, 100)),
-            ..row("6.4.2", "equal priority: accept (>=), reset timer", Backup, adv(LOWER, 100, 100))
+            ..row(
+                "6.4.2",
+                "equal priority: accept (>=), reset timer",
+                Backup,
+                adv(LOWER, 100, 100),
+            )
         },
         Row {
             preempt: false,
             deadline_us: Some(mdi(100, 200)),
-            ..row("6.4.2", "lower priority, Preempt_Mode false: accept, reset timer", Backup, adv(HIGHER, 50, 200))
+            ..row(
+                "6.4.2",
+                "lower priority, Preempt_Mode false: accept, reset timer",
+                Backup,
+                adv(HIGHER, 50, 200),
+            )
         },
         Row {
             // Unchanged: the startup deadline, seen from the event time (t0 = 0).
             deadline_us: Some(mdi(100, 100)),
-            ..row("6.4.2", "lower priority, Preempt_Mode true: discard", Backup, adv(HIGHER, 50, 200))
+            ..row(
+                "6.4.2",
+                "lower priority, Preempt_Mode true: discard",
+                Backup,
+                adv(HIGHER, 50, 200),
+            )
         },
         Row {
             version: Version::V2,
             deadline_us: Some(mdi(100, 100)),
-            ..row("3768 6.4.2", "v2 higher priority: interval not adopted", Backup, adv(LOWER, 150, 100))
+            ..row(
+                "3768 6.4.2",
+                "v2 higher priority: interval not adopted",
+                Backup,
+                adv(LOWER, 150, 100),
+            )
         },
         Row {
             version: Version::V2,
             deadline_us: Some(mdi(100, 100)),
-            ..row("3768 7.1", "v2 interval mismatch: discarded", Backup, adv(LOWER, 150, 200))
+            ..row(
+                "3768 7.1",
+                "v2 interval mismatch: discarded",
+                Backup,
+                adv(LOWER, 150, 200),
+            )
         },
         // §6.4.3 Master
         Row {
             state: Initialize,
             sends: Some(0),
             reason: Some(Reason::Shutdown),
-            ..row("6.4.3", "shutdown: cancel Adver_Timer, advert priority 0, -> Initialize", Master, Shutdown)
+            ..row(
+                "6.4.3",
+                "shutdown: cancel Adver_Timer, advert priority 0, -> Initialize",
+                Master,
+                Shutdown,
+            )
         },
         Row {
             sends: Some(100),
             deadline_us: Some(1_000_000),
-            ..row("6.4.3", "Adver_Timer fires: advert, reset Adver_Timer", Master, Timer)
+            ..row(
+                "6.4.3",
+                "Adver_Timer fires: advert, reset Adver_Timer",
+                Master,
+                Timer,
+            )
         },
         Row {
             sends: Some(100),
             deadline_us: Some(1_000_000),
-            ..row("6.4.3", "priority 0: advert, reset Adver_Timer", Master, adv(HIGHER, 0, 100))
+            ..row(
+                "6.4.3",
+                "priority 0: advert, reset Adver_Timer",
+                Master,
+                adv(HIGHER, 0, 100),
+            )
         },
         Row {
             state: Backup,
             deadline_us: Some(mdi(100, 50)),
-            reason: Some(Reason::HigherPriority { src: ip(LOWER), priority: 150 }),
-            ..row("6.4.3", "higher priority: adopt interval, Master_Down_Timer, -> Backup", Master, adv(LOWER, 150, 50))
+            reason: Some(Reason::HigherPriority {
+                src: ip(LOWER),
+                priority: 150,
+            }),
+            ..row(
+                "6.4.3",
+                "higher priority: adopt interval, Master_Down_Timer, -> Backup",
+                Master,
+                adv(LOWER, 150, 50),
+            )
         },
         Row {
             state: Backup,
             deadline_us: Some(mdi(100, 100)),
             reason: Some(Reason::HigherAddress { src: ip(HIGHER) }),
-            ..row("6.4.3", "equal priority, higher address: -> Backup", Master, adv(HIGHER, 100, 100))
+            ..row(
+                "6.4.3",
+                "equal priority, higher address: -> Backup",
+                Master,
+                adv(HIGHER, 100, 100),
+            )
         },
         Row {
             sends: Some(100),
             // The 5 s second GARP burst is armed; the Adver_Timer keeps its phase.
             deadline_us: Some(1_000_000),
-            ..row("6.4.3", "equal priority, lower address: discard, advert at once (RFC 9568)", Master, adv(LOWER, 100, 100))
+            ..row(
+                "6.4.3",
+                "equal priority, lower address: discard, advert at once (RFC 9568)",
+                Master,
+                adv(LOWER, 100, 100),
+            )
         },
         Row {
             sends: Some(100),
             deadline_us: Some(1_000_000),
-            ..row("6.4.3", "lower priority: discard, advert at once (RFC 9568)", Master, adv(HIGHER, 50, 100))
+            ..row(
+                "6.4.3",
+                "lower priority: discard, advert at once (RFC 9568)",
+                Master,
+                adv(HIGHER, 50, 100),
+            )
         },
         Row {
             lower_prio_no_advert: true,
             deadline_us: Some(1_000_000),
-            ..row("6.4.3", "lower priority, lower_prio_no_advert: discard silently (RFC 5798)", Master, adv(HIGHER, 50, 100))
+            ..row(
+                "6.4.3",
+                "lower priority, lower_prio_no_advert: discard silently (RFC 5798)",
+                Master,
+                adv(HIGHER, 50, 100),
+            )
         },
     ]
 }
@@ -213,7 +324,11 @@ fn rfc9568_transitions() {
                 inst.handle_timeout(t);
                 (t, drain(&mut inst))
             }
-            Event::Advert { src, priority, interval_cs } => {
+            Event::Advert {
+                src,
+                priority,
+                interval_cs,
+            } => {
                 let repr = advert(&list, r.version, priority, interval_cs);
                 (t0, rx(&mut inst, t0, src, repr))
             }
@@ -227,7 +342,10 @@ fn rfc9568_transitions() {
         );
         let want = (r.state, r.sends, r.deadline_us, r.reason);
         if got != want || sent.len() > 1 {
-            failures.push(format!("RFC {} {}: got {got:?} (sent {sent:?}), want {want:?}", r.rfc, r.what));
+            failures.push(format!(
+                "RFC {} {}: got {got:?} (sent {sent:?}), want {want:?}",
+                r.rfc, r.what
+            ));
         }
         // Side rules of §6.4.2 / §6.4.3: addresses are configured exactly while Master.
         let added = out.iter().any(|o| matches!(o, Output::AddAddresses(_)));
@@ -235,9 +353,16 @@ fn rfc9568_transitions() {
         let became_master = r.state == State::Master && r.start != State::Master;
         let left_master = r.start == State::Master && r.state != State::Master;
         if added != became_master || removed != left_master {
-            failures.push(format!("RFC {} {}: add {added} remove {removed}", r.rfc, r.what));
+            failures.push(format!(
+                "RFC {} {}: add {added} remove {removed}",
+                r.rfc, r.what
+            ));
         }
-        if became_master && !out.iter().any(|o| matches!(o, Output::Announce(a) if a.count == 5)) {
+        if became_master
+            && !out
+                .iter()
+                .any(|o| matches!(o, Output::Announce(a) if a.count == 5))
+        {
             failures.push(format!("RFC {} {}: no GARP burst", r.rfc, r.what));
         }
     }
@@ -283,9 +408,22 @@ fn textbook_timers() {
 fn v3_backup_adopts_master_interval_then_skew_uses_it() {
     let (mut i, _) = started(config(Version::V3, 100, 100), State::Backup);
     let list = wire_vips();
-    let _ = rx(&mut i, Instant::from_secs(1), HIGHER, advert(&list, Version::V3, 200, 400));
+    let _ = rx(
+        &mut i,
+        Instant::from_secs(1),
+        HIGHER,
+        advert(&list, Version::V3, 200, 400),
+    );
     assert_eq!(i.master_adver_interval().as_centis(), 400);
     assert_eq!(i.stats().adv_interval_errors, 1);
-    let _ = rx(&mut i, Instant::from_secs(2), HIGHER, advert(&list, Version::V3, 0, 400));
-    assert_eq!(i.poll_timeout(), Some(Instant::from_secs(2) + Duration::from_micros(skew(100, 400))));
+    let _ = rx(
+        &mut i,
+        Instant::from_secs(2),
+        HIGHER,
+        advert(&list, Version::V3, 0, 400),
+    );
+    assert_eq!(
+        i.poll_timeout(),
+        Some(Instant::from_secs(2) + Duration::from_micros(skew(100, 400)))
+    );
 }
