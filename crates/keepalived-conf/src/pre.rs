@@ -1,0 +1,919 @@
+//! Lexer and preprocessor: comments, quoted strings, `include`, `@`/`@^` conditionals,
+//! `$NAME=value` definitions (also multi-line), `$NAME`/`${NAME}` expansion, `~SEQ`/`~SEQx`/`~LST`.
+//!
+//! The output is a list of logical lines of [`Token`]s; every token keeps the span of the text it
+//! came from (for text produced by an expansion, the span of the `$NAME` reference).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Code, DiagMut, Diagnostic, Severity};
+use crate::load::{self, FileLoader};
+use crate::source::{FileId, SourceMap, Span};
+use crate::{Limits, Options};
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A word or quoted string.
+    Word,
+    /// An unquoted `{`.
+    Open,
+    /// An unquoted `}`.
+    Close,
+}
+
+/// One token of a logical line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The text after quote removal and escape processing.
+    pub text: String,
+    /// Word or brace.
+    pub kind: TokenKind,
+    /// Whether any part was quoted.
+    pub quoted: bool,
+    /// Where it came from.
+    pub span: Span,
+}
+
+/// A logical line (keepalived is line oriented: a keyword's arguments end at the line end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Tokens, never empty.
+    pub tokens: Vec<Token>,
+}
+
+/// Text with, for every byte, its byte offset in `file`.
+#[derive(Debug, Clone)]
+struct Text {
+    s: String,
+    origin: Vec<u32>,
+    file: FileId,
+}
+
+impl Text {
+    fn slice(&self, a: usize, b: usize) -> Self {
+        Self {
+            s: self.s[a..b].to_string(),
+            origin: self.origin[a..b].to_vec(),
+            file: self.file,
+        }
+    }
+    fn span(&self, a: usize, b: usize) -> Span {
+        let start = self
+            .origin
+            .get(a)
+            .copied()
+            .unwrap_or_else(|| self.origin.last().map_or(0, |&o| o + 1));
+        let end = if b > a {
+            self.origin.get(b - 1).map_or(start, |&o| o + 1)
+        } else {
+            start
+        };
+        Span {
+            file: self.file,
+            start,
+            end: end.max(start),
+        }
+    }
+    fn trim_start(&self) -> Self {
+        let n = self.s.len() - self.s.trim_start().len();
+        self.slice(n, self.s.len())
+    }
+    fn trim(&self) -> Self {
+        let t = self.trim_start();
+        let n = t.s.trim_end().len();
+        t.slice(0, n)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Def {
+    /// The value; lines of a multi-line definition separated by '\n'.
+    value: String,
+}
+
+pub(crate) struct Pre<'a> {
+    loader: &'a mut dyn FileLoader,
+    map: &'a mut SourceMap,
+    diags: &'a mut Vec<Diagnostic>,
+    config_id: Option<String>,
+    limits: Limits,
+    defs: HashMap<String, Def>,
+    stack: Vec<PathBuf>,
+    files_read: usize,
+    budget_used: usize,
+    limit_reported: bool,
+    pwd: PathBuf,
+    pub(crate) out: Vec<Line>,
+}
+
+const NAME_START: fn(u8) -> bool = |b| b.is_ascii_alphabetic() || b == b'_';
+const NAME_CHAR: fn(u8) -> bool = |b| b.is_ascii_alphanumeric() || b == b'_';
+
+impl<'a> Pre<'a> {
+    pub(crate) fn new(
+        loader: &'a mut dyn FileLoader,
+        map: &'a mut SourceMap,
+        diags: &'a mut Vec<Diagnostic>,
+        opts: &Options,
+    ) -> Self {
+        Self {
+            loader,
+            map,
+            diags,
+            config_id: opts.config_id.clone(),
+            limits: opts.limits,
+            defs: HashMap::new(),
+            stack: Vec::new(),
+            files_read: 0,
+            budget_used: 0,
+            limit_reported: false,
+            pwd: PathBuf::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn err(&mut self, code: Code, span: Option<Span>, msg: impl Into<String>) -> DiagMut<'_> {
+        self.diags
+            .push(Diagnostic::new(Severity::Error, code, span, msg));
+        DiagMut(self.diags.last_mut().expect("just pushed"))
+    }
+
+    /// Charges `n` units against the expansion budget; false (and one diagnostic) when exhausted.
+    fn charge(&mut self, n: usize, span: Span) -> bool {
+        self.budget_used = self.budget_used.saturating_add(n);
+        if self.budget_used > self.limits.max_expanded_bytes {
+            if !self.limit_reported {
+                self.limit_reported = true;
+                let max = self.limits.max_expanded_bytes;
+                self.err(Code::ExpansionLimit, Some(span), "configuration expands beyond the size limit")
+                    .label(format!("expansion stopped here (limit {max} bytes)"))
+                    .help("check for definitions that expand themselves or ~SEQ ranges that are too large");
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Processes one file's text (already added to the source map).
+    pub(crate) fn run_file(&mut self, file: FileId, canonical: PathBuf) {
+        if self.stack.len() >= self.limits.max_include_depth {
+            return;
+        }
+        self.stack.push(canonical);
+        self.files_read += 1;
+        let saved_pwd = std::mem::replace(
+            &mut self.pwd,
+            self.map
+                .path(file)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        );
+        let text = self.map.file(file).text.clone();
+        let mut lines: Vec<(usize, &str)> = Vec::new();
+        let mut off = 0usize;
+        for l in text.split_inclusive('\n') {
+            let body = l.trim_end_matches(['\n', '\r']);
+            lines.push((off, body));
+            off += l.len();
+        }
+        let mut i = 0;
+        while i < lines.len() {
+            if self.limit_reported {
+                break;
+            }
+            let (off, body) = lines[i];
+            i += 1;
+            let t = strip_comment(body, off, file);
+            let t = t.trim();
+            if t.s.is_empty() {
+                continue;
+            }
+            // include detection happens before conditionals and substitution (manual)
+            let first_end = t.s.find(char::is_whitespace).unwrap_or(t.s.len());
+            let first = &t.s[..first_end];
+            if matches!(
+                first,
+                "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+            ) {
+                let arg = t.slice(first_end, t.s.len()).trim();
+                self.include(first == "include", &t, &arg);
+                continue;
+            }
+            // multi-line definition: `$NAME= \` then lines ending with `\`
+            if let Some((name, value)) = self.definition(&t) {
+                if value.s.trim() == "\\" {
+                    let mut parts: Vec<String> = Vec::new();
+                    while i < lines.len() {
+                        let (o2, b2) = lines[i];
+                        i += 1;
+                        let l2 = strip_comment(b2, o2, file);
+                        let s2 = l2.s.trim_end();
+                        if let Some(stripped) = s2.strip_suffix('\\') {
+                            parts.push(stripped.to_string());
+                        } else {
+                            parts.push(s2.to_string());
+                            break;
+                        }
+                    }
+                    let value = parts.join("\n");
+                    let span = t.span(0, t.s.len());
+                    if self.charge(value.len(), span) {
+                        self.defs.insert(name, Def { value });
+                    }
+                    continue;
+                }
+            }
+            self.process_line(t, 0);
+        }
+        self.pwd = saved_pwd;
+        self.stack.pop();
+    }
+
+    /// Parses `$NAME=value` at the start of `t` (already trimmed).
+    fn definition(&self, t: &Text) -> Option<(String, Text)> {
+        let b = t.s.as_bytes();
+        if b.first() != Some(&b'$') || b.len() < 3 || !NAME_START(b[1]) {
+            return None;
+        }
+        let mut j = 2;
+        while j < b.len() && NAME_CHAR(b[j]) {
+            j += 1;
+        }
+        if b.get(j) != Some(&b'=') {
+            return None;
+        }
+        Some((t.s[1..j].to_string(), t.slice(j + 1, t.s.len()).trim()))
+    }
+
+    fn include(&mut self, plain: bool, line: &Text, arg: &Text) {
+        let span = line.span(0, line.s.len());
+        let sev = if plain {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        if arg.s.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    Code::MissingValue,
+                    Some(span),
+                    "`include` needs a file name",
+                )
+                .label("expected a path or glob pattern"),
+            );
+            return;
+        }
+        let pattern = unquote(&arg.s);
+        let arg_span = arg.span(0, arg.s.len());
+        let mut paths = Vec::new();
+        for p in load::expand_braces(&pattern, 256) {
+            let p = Path::new(&p);
+            let full = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                self.pwd.join(p)
+            };
+            if load::has_wildcard(&full.to_string_lossy()) {
+                paths.extend(load::glob(self.loader, &full, 256));
+            } else {
+                paths.push(full);
+            }
+        }
+        if paths.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    sev,
+                    Code::IncludeNotFound,
+                    Some(arg_span),
+                    format!("`{pattern}` matches no file"),
+                )
+                .label("no file matches this pattern"),
+            );
+            return;
+        }
+        for p in paths {
+            if self.limit_reported {
+                return;
+            }
+            let canon = self.loader.canonical(&p);
+            if self.stack.contains(&canon) {
+                let chain: Vec<String> =
+                    self.stack.iter().map(|p| p.display().to_string()).collect();
+                self.err(
+                    Code::IncludeCycle,
+                    Some(arg_span),
+                    format!("include cycle: `{}` includes itself", p.display()),
+                )
+                .label("this include starts the cycle again")
+                .note(format!(
+                    "include chain: {} -> {}",
+                    chain.join(" -> "),
+                    canon.display()
+                ));
+                continue;
+            }
+            if self.stack.len() >= self.limits.max_include_depth {
+                let max = self.limits.max_include_depth;
+                self.err(
+                    Code::IncludeDepth,
+                    Some(arg_span),
+                    format!("includes nested deeper than {max} levels"),
+                )
+                .label("not read");
+                continue;
+            }
+            if self.files_read >= self.limits.max_files {
+                let max = self.limits.max_files;
+                self.err(
+                    Code::IncludeDepth,
+                    Some(arg_span),
+                    format!("more than {max} files included"),
+                )
+                .label("not read");
+                return;
+            }
+            match self.loader.read(&p) {
+                Ok(text) => {
+                    if !self.charge(text.len(), arg_span) {
+                        return;
+                    }
+                    let id = self.map.add(p.clone(), text);
+                    self.run_file(id, canon);
+                }
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            sev,
+                            Code::IncludeNotFound,
+                            Some(arg_span),
+                            format!("cannot read `{}`: {e}", p.display()),
+                        )
+                        .label("included here"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Conditionals, definitions, sequences, expansion, then tokenisation of one logical line.
+    fn process_line(&mut self, t: Text, depth: usize) {
+        if self.limit_reported {
+            return;
+        }
+        let t = t.trim();
+        if t.s.is_empty() {
+            return;
+        }
+        if depth > self.limits.max_recursion {
+            let span = t.span(0, t.s.len());
+            if !self.limit_reported {
+                self.limit_reported = true;
+                let max = self.limits.max_recursion;
+                self.err(
+                    Code::ExpansionLimit,
+                    Some(span),
+                    "expansion nested too deeply",
+                )
+                .label(format!("more than {max} levels of expansion"));
+            }
+            return;
+        }
+        // @ / @^ conditional
+        if t.s.starts_with('@') {
+            let neg = t.s.starts_with("@^");
+            let start = if neg { 2 } else { 1 };
+            let end = t.s.find(char::is_whitespace).unwrap_or(t.s.len());
+            if end <= start {
+                let span = t.span(0, end);
+                self.err(
+                    Code::BadPreprocessor,
+                    Some(span),
+                    "`@` needs a config id right after it",
+                )
+                .label("expected `@ID` or `@^ID`");
+                return;
+            }
+            let id = &t.s[start..end];
+            let matches = self.config_id.as_deref() == Some(id);
+            if matches != neg {
+                self.process_line(t.slice(end, t.s.len()), depth + 1);
+            }
+            return;
+        }
+        if let Some((name, value)) = self.definition(&t) {
+            let span = t.span(0, t.s.len());
+            if self.charge(value.s.len() + name.len(), span) {
+                self.defs.insert(name, Def { value: value.s });
+            }
+            return;
+        }
+        if t.s.starts_with("~SEQ") || t.s.starts_with("~LST") {
+            self.sequence(t, depth);
+            return;
+        }
+        let (expanded, changed) = self.expand(t);
+        let Some(expanded) = expanded else { return };
+        if changed {
+            // a multi-line definition yields several lines; each is processed again
+            let mut start = 0;
+            let s = expanded.s.clone();
+            for (i, b) in s.bytes().enumerate() {
+                if b == b'\n' {
+                    self.process_line(expanded.slice(start, i), depth + 1);
+                    start = i + 1;
+                }
+            }
+            self.process_line(expanded.slice(start, s.len()), depth + 1);
+            return;
+        }
+        let toks = self.tokenize(&expanded);
+        if !toks.is_empty() {
+            let n: usize = toks.iter().map(|t| t.text.len() + 8).sum();
+            if self.charge(n, toks[0].span) {
+                self.out.push(Line { tokens: toks });
+            }
+        }
+    }
+
+    /// `~SEQ(var, [start,] [step,] end) rest`, `~SEQx(...)`, `~LST(var, v1, ...)`.
+    fn sequence(&mut self, t: Text, depth: usize) {
+        let hex = t.s.starts_with("~SEQx(");
+        let lst = t.s.starts_with("~LST(");
+        let open = if hex { 5 } else { 4 };
+        let span_all = t.span(0, t.s.find(')').map_or(t.s.len(), |i| i + 1));
+        if t.s.as_bytes().get(open) != Some(&b'(') {
+            self.err(
+                Code::BadPreprocessor,
+                Some(span_all),
+                "malformed sequence block",
+            )
+            .label(
+                "expected `~SEQ(var, start, step, end)`, `~SEQx(...)` or `~LST(var, values...)`",
+            );
+            return;
+        }
+        // find the matching ')', allowing {} groups inside ~LST
+        let b = t.s.as_bytes();
+        let mut depth_b = 0usize;
+        let mut close = None;
+        for (i, &c) in b.iter().enumerate().skip(open + 1) {
+            match c {
+                b'{' => depth_b += 1,
+                b'}' => depth_b = depth_b.saturating_sub(1),
+                b')' if depth_b == 0 => {
+                    close = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            self.err(
+                Code::BadPreprocessor,
+                Some(span_all),
+                "sequence block without `)`",
+            )
+            .label("expected `)`");
+            return;
+        };
+        let inner = t.s[open + 1..close].to_string();
+        let rest = t.slice(close + 1, t.s.len());
+        let head_span = t.span(0, close + 1);
+        if lst {
+            let items = split_groups(&inner);
+            if items.len() < 2 {
+                self.err(
+                    Code::BadPreprocessor,
+                    Some(head_span),
+                    "`~LST` needs a variable and at least one value",
+                )
+                .label("expected `~LST(var, value, ...)`");
+                return;
+            }
+            let vars: Vec<String> = group_items(&items[0]);
+            if vars.is_empty() || vars.iter().any(|v| !valid_name(v)) {
+                self.err(
+                    Code::BadPreprocessor,
+                    Some(head_span),
+                    "invalid `~LST` variable name",
+                )
+                .label("expected a name made of A-Za-z0-9_ not starting with a digit");
+                return;
+            }
+            let saved: Vec<Option<Def>> = vars.iter().map(|v| self.defs.get(v).cloned()).collect();
+            for item in &items[1..] {
+                let vals = group_items(item);
+                if vals.len() != vars.len() {
+                    self.err(
+                        Code::BadPreprocessor,
+                        Some(head_span),
+                        "`~LST` value group does not match the variables",
+                    )
+                    .label(format!("expected {} value(s) per group", vars.len()));
+                    break;
+                }
+                if !self.charge(rest.s.len() + 1, head_span) {
+                    break;
+                }
+                for (v, val) in vars.iter().zip(vals) {
+                    self.defs.insert(v.clone(), Def { value: val });
+                }
+                self.process_line(rest.clone(), depth + 1);
+            }
+            for (v, s) in vars.iter().zip(saved) {
+                match s {
+                    Some(d) => self.defs.insert(v.clone(), d),
+                    None => self.defs.remove(v),
+                };
+            }
+            return;
+        }
+        let parts: Vec<String> = inner.split(',').map(|s| s.trim().to_string()).collect();
+        let bad = |this: &mut Self| {
+            this.err(Code::BadPreprocessor, Some(head_span), "malformed `~SEQ`")
+                .label("expected `~SEQ(var, [start,] [step,] end)` with integer bounds");
+        };
+        if parts.len() < 2 || parts.len() > 4 || !valid_name(&parts[0]) {
+            bad(self);
+            return;
+        }
+        let nums: Option<Vec<i64>> = parts[1..].iter().map(|p| parse_int(p)).collect();
+        let Some(nums) = nums else {
+            bad(self);
+            return;
+        };
+        let (start, step, end) = match nums.as_slice() {
+            [end] => {
+                let s = if *end >= 0 { 1 } else { -1 };
+                (s, s, *end)
+            }
+            [start, end] => (*start, if end >= start { 1 } else { -1 }, *end),
+            [start, step, end] => (*start, *step, *end),
+            _ => unreachable!("1..=3 numbers"),
+        };
+        if step == 0 {
+            self.err(Code::BadPreprocessor, Some(head_span), "`~SEQ` step is 0")
+                .label("a step of 0 never reaches the end");
+            return;
+        }
+        let var = parts[0].clone();
+        let saved = self.defs.get(&var).cloned();
+        let mut v = start;
+        let mut count = 0usize;
+        while (step > 0 && v <= end) || (step < 0 && v >= end) {
+            count += 1;
+            if count > self.limits.max_sequence || !self.charge(rest.s.len() + 1, head_span) {
+                if !self.limit_reported {
+                    self.limit_reported = true;
+                    let max = self.limits.max_sequence;
+                    self.err(
+                        Code::ExpansionLimit,
+                        Some(head_span),
+                        "`~SEQ` produces too many lines",
+                    )
+                    .label(format!("more than {max} iterations"));
+                }
+                break;
+            }
+            let val = if hex { format!("{v:x}") } else { v.to_string() };
+            self.defs.insert(var.clone(), Def { value: val });
+            self.process_line(rest.clone(), depth + 1);
+            let Some(n) = v.checked_add(step) else { break };
+            v = n;
+        }
+        match saved {
+            Some(d) => self.defs.insert(var, d),
+            None => self.defs.remove(&var),
+        };
+    }
+
+    /// Looks a parameter up (including the pre-defined `_PWD`, `_INSTANCE`, `_HASH`, ...).
+    fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(d) = self.defs.get(name) {
+            return Some(d.value.clone());
+        }
+        let mut it = name.split_whitespace();
+        let head = it.next()?;
+        match head {
+            "_PWD" => Some(self.pwd.display().to_string()),
+            "_INSTANCE" => Some(self.config_id.clone().unwrap_or_default()),
+            "_HASH" => Some("#".into()),
+            "_BANG" => Some("!".into()),
+            // deterministic: the parser has no randomness, _RANDOM yields MIN
+            "_RANDOM" => Some(
+                it.next()
+                    .and_then(|m| m.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    .to_string(),
+            ),
+            "_ENV" => Some(
+                it.next()
+                    .and_then(|v| self.loader.env(v))
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Expands parameters recursively. Returns None when a limit was hit.
+    fn expand(&mut self, mut t: Text) -> (Option<Text>, bool) {
+        let mut i = 0usize;
+        let mut count = 0usize;
+        let mut changed = false;
+        while i < t.s.len() {
+            let b = t.s.as_bytes();
+            if b[i] != b'$' {
+                i += 1;
+                continue;
+            }
+            let (name, end) = if b.get(i + 1) == Some(&b'{') {
+                match t.s[i + 2..].find('}') {
+                    Some(k) => (t.s[i + 2..i + 2 + k].to_string(), i + 3 + k),
+                    None => {
+                        i += 1;
+                        continue;
+                    }
+                }
+            } else if b.get(i + 1).is_some_and(|&c| NAME_START(c)) {
+                let mut j = i + 2;
+                while j < b.len() && NAME_CHAR(b[j]) {
+                    j += 1;
+                }
+                if j < b.len() && !b[j].is_ascii_whitespace() {
+                    i = j;
+                    continue;
+                }
+                (t.s[i + 1..j].to_string(), j)
+            } else {
+                i += 1;
+                continue;
+            };
+            let Some(value) = self.lookup(&name) else {
+                i = end;
+                continue;
+            };
+            count += 1;
+            let span = t.span(i, end);
+            if count > self.limits.max_expansions_per_line
+                || t.s.len() + value.len() > self.limits.max_line_bytes
+                || !self.charge(value.len(), span)
+            {
+                if !self.limit_reported {
+                    self.limit_reported = true;
+                    self.err(
+                        Code::ExpansionLimit,
+                        Some(span),
+                        format!("expansion of `${name}` exceeds the limits"),
+                    )
+                    .label("expansion stopped here")
+                    .help("check for a definition that refers to itself");
+                }
+                return (None, changed);
+            }
+            let o = t.origin[i];
+            let mut s = String::with_capacity(t.s.len() + value.len());
+            s.push_str(&t.s[..i]);
+            s.push_str(&value);
+            s.push_str(&t.s[end..]);
+            let mut origin = Vec::with_capacity(s.len());
+            origin.extend_from_slice(&t.origin[..i]);
+            origin.extend(std::iter::repeat_n(o, value.len()));
+            origin.extend_from_slice(&t.origin[end..]);
+            t = Text {
+                s,
+                origin,
+                file: t.file,
+            };
+            changed = true;
+            // rescan from i: replacement is recursive
+        }
+        (Some(t), changed)
+    }
+
+    fn tokenize(&mut self, t: &Text) -> Vec<Token> {
+        let b = t.s.as_bytes();
+        let mut toks = Vec::new();
+        let mut i = 0usize;
+        while i < b.len() {
+            if b[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            if b[i] == b'{' || b[i] == b'}' {
+                toks.push(Token {
+                    text: (b[i] as char).to_string(),
+                    kind: if b[i] == b'{' {
+                        TokenKind::Open
+                    } else {
+                        TokenKind::Close
+                    },
+                    quoted: false,
+                    span: t.span(i, i + 1),
+                });
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut out: Vec<u8> = Vec::new();
+            let mut quoted = false;
+            let mut quote: Option<u8> = None;
+            while i < b.len() {
+                let c = b[i];
+                match quote {
+                    None => {
+                        if c.is_ascii_whitespace() || c == b'{' || c == b'}' {
+                            break;
+                        }
+                        if c == b'"' || c == b'\'' {
+                            quote = Some(c);
+                            quoted = true;
+                        } else {
+                            out.push(c);
+                        }
+                        i += 1;
+                    }
+                    Some(q) => {
+                        if c == q {
+                            quote = None;
+                            i += 1;
+                        } else if c == b'\\' && i + 1 < b.len() {
+                            i = unescape(b, i + 1, &mut out);
+                        } else {
+                            out.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            if quote.is_some() {
+                let span = t.span(start, i);
+                self.err(
+                    Code::UnterminatedQuote,
+                    Some(span),
+                    "quoted string not terminated on this line",
+                )
+                .label("this quote is not closed")
+                .help("add the closing quote; a quoted string cannot span lines");
+            }
+            toks.push(Token {
+                text: String::from_utf8_lossy(&out).into_owned(),
+                kind: TokenKind::Word,
+                quoted,
+                span: t.span(start, i),
+            });
+        }
+        toks
+    }
+}
+
+/// Processes the escape starting at `b[i]` (after a backslash); returns the index after it.
+fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+    let c = b[i];
+    let simple = match c {
+        b'a' => Some(7),
+        b'b' => Some(8),
+        b'E' => Some(0x1b),
+        b'f' => Some(0x0c),
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        b'v' => Some(0x0b),
+        _ => None,
+    };
+    if let Some(v) = simple {
+        out.push(v);
+        return i + 1;
+    }
+    match c {
+        b'0'..=b'7' => {
+            let mut v: u32 = 0;
+            let mut j = i;
+            while j < b.len() && j < i + 3 && (b'0'..=b'7').contains(&b[j]) {
+                v = v * 8 + u32::from(b[j] - b'0');
+                j += 1;
+            }
+            out.push((v & 0xff) as u8);
+            j
+        }
+        b'x' => {
+            let mut v: u32 = 0;
+            let mut j = i + 1;
+            while j < b.len() && j < i + 3 && b[j].is_ascii_hexdigit() {
+                v = v * 16 + (b[j] as char).to_digit(16).unwrap_or(0);
+                j += 1;
+            }
+            if j == i + 1 {
+                out.push(b'x');
+            } else {
+                out.push(v as u8);
+            }
+            j
+        }
+        b'c' if i + 1 < b.len() => {
+            out.push(b[i + 1].to_ascii_uppercase() ^ 0x40);
+            i + 2
+        }
+        _ => {
+            // \C is C (UTF-8 continuation bytes are copied as they come)
+            out.push(c);
+            i + 1
+        }
+    }
+}
+
+/// Removes a `#`/`!` comment (outside quotes).
+fn strip_comment(body: &str, off: usize, file: FileId) -> Text {
+    let b = body.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut end = b.len();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if c == b'"' || c == b'\'' {
+                    quote = Some(c);
+                } else if c == b'#' || c == b'!' {
+                    end = i;
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    let s = body[..end].to_string();
+    let origin = (0..end as u32).map(|k| off as u32 + k).collect();
+    Text { s, origin, file }
+}
+
+fn valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty() && NAME_START(b[0]) && b.iter().all(|&c| NAME_CHAR(c))
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let v = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()?
+    } else {
+        s.parse::<i64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// Splits `a, {b, c}, d` at top-level commas.
+fn split_groups(s: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut depth = 0usize;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c);
+            }
+            ',' if depth == 0 => v.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    v.push(cur.trim().to_string());
+    v
+}
+
+/// `{a, b}` → [a, b]; `a` → [a].
+fn group_items(s: &str) -> Vec<String> {
+    let s = s.trim();
+    match s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        Some(inner) => inner.split(',').map(|x| x.trim().to_string()).collect(),
+        None => vec![s.to_string()],
+    }
+}
+
+fn unquote(s: &str) -> String {
+    let t = s.trim();
+    if t.len() >= 2
+        && (t.starts_with('"') && t.ends_with('"') || t.starts_with('\'') && t.ends_with('\''))
+    {
+        t[1..t.len() - 1].to_string()
+    } else {
+        t.to_string()
+    }
+}

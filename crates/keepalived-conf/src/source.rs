@@ -1,0 +1,133 @@
+//! Source files and positions: [`SourceMap`] owns every file text read while parsing, so
+//! diagnostics can show the offending line with a caret.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file inside a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range inside one file of a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// First byte (inclusive).
+    pub start: u32,
+    /// Last byte (exclusive); `end >= start`.
+    pub end: u32,
+}
+
+/// A resolved position: 1-based line and column (column counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCol {
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+}
+
+/// One file's text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as given (or resolved by `include`).
+    pub path: PathBuf,
+    /// The full text (invalid UTF-8 replaced).
+    pub text: String,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    fn new(path: PathBuf, text: String) -> Self {
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i as u32 + 1);
+            }
+        }
+        Self {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 0-based line index containing byte `off`.
+    fn line_index(&self, off: u32) -> usize {
+        match self.line_starts.binary_search(&off) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Text of 1-based line `line` without its line terminator.
+    pub fn line_text(&self, line: u32) -> &str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&e| e as usize);
+        let s = &self.text[start as usize..end];
+        s.trim_end_matches(['\n', '\r'])
+    }
+
+    fn line_col(&self, off: u32) -> LineCol {
+        let off = off.min(self.text.len() as u32);
+        let li = self.line_index(off);
+        let start = self.line_starts[li] as usize;
+        let mut off = off as usize;
+        while !self.text.is_char_boundary(off) {
+            off -= 1;
+        }
+        let col = self.text[start..off].chars().count() as u32 + 1;
+        LineCol {
+            line: li as u32 + 1,
+            col,
+        }
+    }
+}
+
+/// Owns the text of every file read while parsing one configuration.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> FileId {
+        self.files.push(SourceFile::new(path.into(), text.into()));
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    /// The file with this id.
+    ///
+    /// # Panics
+    /// If the id does not come from this map.
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// All files, in the order they were read.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// Path of a file.
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.file(id).path
+    }
+
+    /// Line and column of the start of `span`.
+    pub fn line_col(&self, span: Span) -> LineCol {
+        self.file(span.file).line_col(span.start)
+    }
+}
