@@ -52,4 +52,4 @@ cp /bin/busybox /lab/stage2 $N/run/lab/ || fail "cannot copy stage 2"
 cp "/lower$job/job.sh" "/lower$job/mark" "/lower$job/mode" $N/run/lab/ ||
     fail "cannot read the job from $job"
 
-exec switch_root $N /run/lab/busybox sh /run/lab/stage2
+exec switch_root $N /bin/sh /run/lab/stage2

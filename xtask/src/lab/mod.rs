@@ -218,7 +218,8 @@ fn prepare() -> Result<image::Image> {
 }
 
 /// Whether to use KVM: `LVS_LAB_ACCEL=tcg|kvm|auto` (default auto: KVM when /dev/kvm opens and a
-/// probe boot finishes within 20 s; the verdict is cached, since a hung KVM guest costs 20 s).
+/// probe boot finishes within 12 s; the verdict is cached per kernel, since a hung KVM guest
+/// costs those 12 s).
 fn use_kvm(image: &image::Image, vm: &VmArgs) -> Result<bool> {
     let accel = std::env::var("LVS_LAB_ACCEL").unwrap_or_else(|_| "auto".into());
     match accel.as_str() {
@@ -241,11 +242,7 @@ fn use_kvm(image: &image::Image, vm: &VmArgs) -> Result<bool> {
             .to_string_lossy()
             .into_owned()
     };
-    let verdict = cache_dir().join(format!(
-        "kvm-probe-{}-{}",
-        stem(&image.boot_kernel),
-        stem(&image.initrd)
-    ));
+    let verdict = cache_dir().join(format!("kvm-probe-{}", stem(&image.boot_kernel)));
     if let Ok(v) = std::fs::read_to_string(&verdict) {
         return Ok(v.trim() == "ok");
     }
@@ -253,7 +250,7 @@ fn use_kvm(image: &image::Image, vm: &VmArgs) -> Result<bool> {
     let opts = vm::VmOptions {
         mem_mb: vm.mem,
         cpus: 1,
-        timeout: Duration::from_secs(20),
+        timeout: Duration::from_secs(12),
         kvm: true,
         verbose: false,
     };

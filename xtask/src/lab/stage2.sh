@@ -1,4 +1,5 @@
-# Stage 2 of the kernel lab: PID 1 on the host's root (read-only over 9p, tmpfs overlay).
+# Stage 2 of the kernel lab: PID 1 on the host's root (read-only over 9p, tmpfs overlay), run by
+# the host's /bin/sh, so plain command names are the host's programs (busybox only where named).
 #
 # Prepares the network stack (loopback up, IPVS and ipip loaded; other modules load on demand
 # through the kernel's request_module and the host's modprobe), then runs the job and reports.
@@ -21,9 +22,13 @@ done
 
 if [ "$mode" = shell ]; then
     [ -n "$setup_errors" ] && echo "lab: $setup_errors" >/dev/ttyS0
-    echo "lab: kernel $($B uname -r), IPVS $(head -1 /proc/net/ip_vs 2>/dev/null | cut -c1-40); exit the shell to power off" >/dev/ttyS0
-    cd /
-    $B setsid sh -c 'exec /bin/sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+    echo "lab: kernel $($B uname -r): $(head -1 /proc/net/ip_vs 2>/dev/null); exit the shell to power off" >/dev/ttyS0
+    cd /root 2>/dev/null || cd /
+    . /run/lab/job.sh
+    export LVS_LAB=1
+    shell=/bin/sh
+    [ -x /bin/bash ] && shell=/bin/bash
+    $B setsid sh -c "exec $shell -i </dev/ttyS0 >/dev/ttyS0 2>&1"
     $B poweroff -f
 fi
 

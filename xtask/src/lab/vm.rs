@@ -265,7 +265,14 @@ pub(crate) fn run(image: &Image, opts: &VmOptions, job: &Job) -> Result<Outcome>
     fs::write(dir.join("mark"), &mark)?;
     let (script, shell) = match job {
         Job::Run { cwd, argv } => (job_script(cwd, argv), false),
-        Job::Shell => (b"exec /bin/sh\n".to_vec(), true),
+        Job::Shell => {
+            // Sourced by stage 2 before it starts the shell.
+            let term = std::env::var_os("TERM").unwrap_or_else(|| "vt100".into());
+            let mut s = b"export TERM=".to_vec();
+            s.extend(sh_quote(term.as_bytes()));
+            s.push(b'\n');
+            (s, true)
+        }
     };
     fs::write(dir.join("job.sh"), script)?;
     fs::write(dir.join("mode"), if shell { "shell\n" } else { "run\n" })?;
