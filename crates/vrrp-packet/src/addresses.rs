@@ -77,6 +77,7 @@ impl<'a> Addresses<'a> {
 
     /// Borrows packed wire addresses of `family`; a trailing partial address is ignored.
     #[must_use]
+    #[inline]
     pub fn from_wire(family: Family, octets: &'a [u8]) -> Self {
         let whole = octets.len() - octets.len() % family.addr_len();
         let octets = octets.get(..whole).unwrap_or_default();
@@ -97,6 +98,7 @@ impl<'a> Addresses<'a> {
 
     /// The address family.
     #[must_use]
+    #[inline]
     pub const fn family(&self) -> Family {
         match self.0 {
             Inner::V4Wire(_) | Inner::V4(_) => Family::Ipv4,
@@ -106,6 +108,7 @@ impl<'a> Addresses<'a> {
 
     /// The number of addresses.
     #[must_use]
+    #[inline]
     pub const fn len(&self) -> usize {
         match self.0 {
             Inner::V4Wire(b) => b.len() / 4,
@@ -130,6 +133,7 @@ impl<'a> Addresses<'a> {
 
     /// The `i`th address.
     #[must_use]
+    #[inline]
     pub fn get(&self, i: usize) -> Option<IpAddr> {
         match self.0 {
             Inner::V4Wire(b) => {
@@ -147,6 +151,7 @@ impl<'a> Addresses<'a> {
 
     /// The first address (VRRPv3 over IPv6 requires it to be link-local).
     #[must_use]
+    #[inline]
     pub fn first(&self) -> Option<IpAddr> {
         self.get(0)
     }
@@ -188,10 +193,20 @@ impl<'a> Addresses<'a> {
 }
 
 impl PartialEq for Addresses<'_> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.family() == other.family()
-            && self.len() == other.len()
-            && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+        match (self.0, other.0) {
+            (Inner::V4Wire(a), Inner::V4Wire(b)) | (Inner::V6Wire(a), Inner::V6Wire(b)) => a == b,
+            (Inner::V4(a), Inner::V4(b)) => a == b,
+            (Inner::V6(a), Inner::V6(b)) => a == b,
+            (Inner::V4Wire(w), Inner::V4(t)) | (Inner::V4(t), Inner::V4Wire(w)) => {
+                w.len() == t.len() * 4 && w.chunks_exact(4).zip(t).all(|(w, a)| *w == a.octets())
+            }
+            (Inner::V6Wire(w), Inner::V6(t)) | (Inner::V6(t), Inner::V6Wire(w)) => {
+                w.len() == t.len() * 16 && w.chunks_exact(16).zip(t).all(|(w, a)| *w == a.octets())
+            }
+            _ => false,
+        }
     }
 }
 

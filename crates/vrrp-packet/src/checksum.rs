@@ -109,38 +109,70 @@ impl From<ChecksumMode> for ChecksumModes {
     }
 }
 
-/// Adds `data` as big-endian 16-bit words to a wide one's-complement accumulator.
+/// Adds `data` to a wide one's-complement accumulator, as big-endian 16-bit words (odd length:
+/// zero-padded). Works on 32-bit words: 2^16 ≡ 1 (mod 0xffff), so each one counts as its two
+/// halves once folded.
 #[inline]
 pub(crate) fn sum_words(mut acc: u64, data: &[u8]) -> u64 {
-    let mut chunks = data.chunks_exact(2);
+    let mut chunks = data.chunks_exact(4);
     for c in &mut chunks {
-        acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
+        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
     }
-    if let [b] = chunks.remainder() {
-        acc += u64::from(*b) << 8;
-    }
-    acc
+    let last = match *chunks.remainder() {
+        [a] => u32::from_be_bytes([a, 0, 0, 0]),
+        [a, b] => u32::from_be_bytes([a, b, 0, 0]),
+        [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
+        _ => 0,
+    };
+    acc + u64::from(last)
 }
 
 /// Folds a wide accumulator into a 16-bit one's-complement sum.
 #[inline]
 pub(crate) fn fold(mut acc: u64) -> u16 {
+    acc = (acc & 0xffff_ffff) + (acc >> 32);
     while acc >> 16 != 0 {
         acc = (acc & 0xffff) + (acc >> 16);
     }
     acc as u16
 }
 
-fn sum_addr(acc: u64, addr: IpAddr) -> u64 {
+/// The sum of an address's octets.
+#[inline]
+pub(crate) fn addr_sum(addr: IpAddr) -> u64 {
     match addr {
-        IpAddr::V4(a) => sum_words(acc, &a.octets()),
-        IpAddr::V6(a) => sum_words(acc, &a.octets()),
+        IpAddr::V4(a) => u64::from(a.to_bits()),
+        IpAddr::V6(a) => {
+            let b = a.to_bits();
+            (b as u64 & 0xffff_ffff)
+                + ((b >> 32) as u64 & 0xffff_ffff)
+                + ((b >> 64) as u64 & 0xffff_ffff)
+                + (b >> 96) as u64
+        }
     }
+}
+
+/// The sum of the multicast group address of the family (`ipv6`).
+#[inline]
+pub(crate) fn mcast_sum(ipv6: bool) -> u64 {
+    if ipv6 {
+        addr_sum(IpAddr::V6(VRRP_IPV6_MULTICAST))
+    } else {
+        addr_sum(IpAddr::V4(VRRP_IPV4_MULTICAST))
+    }
+}
+
+/// The pseudo-header sum without the destination: source, protocol and length. IPv4 (16-bit
+/// length) and IPv6 (32-bit length, RFC 8200 §8.1) add up the same way.
+#[inline]
+pub(crate) fn pseudo_base(src: IpAddr, len: usize) -> u64 {
+    addr_sum(src) + u64::from(IP_PROTOCOL) + len as u64
 }
 
 /// The sum of the pseudo-header `mode` prescribes, for a message of `len` octets.
 ///
-/// `ipv6` selects the IPv6 pseudo-header layout (RFC 8200 §8.1) over the IPv4 one.
+/// `ipv6` selects the IPv6 multicast group for [`ChecksumMode::V3PseudoMcast`].
+#[inline]
 pub(crate) fn pseudo_sum(
     mode: ChecksumMode,
     ipv6: bool,
@@ -148,15 +180,11 @@ pub(crate) fn pseudo_sum(
     dst: IpAddr,
     len: usize,
 ) -> u64 {
-    let dst = match mode {
-        ChecksumMode::V2 | ChecksumMode::V3NoPseudo => return 0,
-        ChecksumMode::V3Pseudo => dst,
-        ChecksumMode::V3PseudoMcast if ipv6 => IpAddr::V6(VRRP_IPV6_MULTICAST),
-        ChecksumMode::V3PseudoMcast => IpAddr::V4(VRRP_IPV4_MULTICAST),
-    };
-    let acc = sum_addr(sum_addr(0, src), dst) + u64::from(IP_PROTOCOL);
-    // IPv4: a 16-bit length; IPv6: a 32-bit length. Both add up the same way.
-    acc + (len as u64 & 0xffff) + ((len as u64 >> 16) & 0xffff)
+    match mode {
+        ChecksumMode::V2 | ChecksumMode::V3NoPseudo => 0,
+        ChecksumMode::V3Pseudo => pseudo_base(src, len) + addr_sum(dst),
+        ChecksumMode::V3PseudoMcast => pseudo_base(src, len) + mcast_sum(ipv6),
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +201,10 @@ mod test {
     #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(fold(sum_words(0, &[0x12, 0x34, 0x56])), 0x6834);
+        assert_eq!(
+            fold(sum_words(0, &[0xff, 0xff, 0xff, 0xff, 0x00, 0x02, 0x01])),
+            0x0102
+        );
     }
 
     #[test]

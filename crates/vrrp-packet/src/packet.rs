@@ -3,7 +3,9 @@
 use core::net::IpAddr;
 
 use crate::addresses::{Addresses, Family};
-use crate::checksum::{ChecksumMode, ChecksumModes, fold, pseudo_sum, sum_words};
+use crate::checksum::{
+    ChecksumMode, ChecksumModes, addr_sum, fold, mcast_sum, pseudo_base, pseudo_sum, sum_words,
+};
 use crate::error::Error;
 
 /// Field offsets (RFC 3768 §5.1 for VRRPv2, RFC 9568 §5.1 for VRRPv3).
@@ -118,6 +120,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     ///
     /// # Errors
     /// [`Error::Length`] with the octets required and present.
+    #[inline]
     pub fn check_len(&self) -> Result<(), Error> {
         let len = self.buffer.as_ref().len();
         if len < HEADER_LEN {
@@ -218,6 +221,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The message length the header announces: 8 + count × address length, plus 8 octets of
     /// Authentication Data for version 2.
+    #[inline]
     pub fn message_len(&self) -> usize {
         let count = self.addr_count();
         let end = field::addresses(count, self.family.addr_len()).end;
@@ -246,6 +250,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The message octets: the buffer cut to [`message_len`](Self::message_len) (or the whole
     /// buffer when shorter).
+    #[inline]
     pub fn message(&self) -> &[u8] {
         let buf = self.buffer.as_ref();
         if buf.len() < HEADER_LEN {
@@ -275,26 +280,27 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// the three VRRPv3 modes. Several modes can match: for a message sent to the multicast group
     /// [`V3Pseudo`](ChecksumMode::V3Pseudo) and [`V3PseudoMcast`](ChecksumMode::V3PseudoMcast)
     /// coincide. An empty set means a bad checksum.
+    #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> ChecksumModes {
         let msg = self.message();
-        let acc = sum_words(0, msg);
-        let ipv6 = self.family == Family::Ipv6;
-        let ok = |mode| fold(acc + pseudo_sum(mode, ipv6, src, dst, msg.len())) == 0xffff;
-        let mut set = ChecksumModes::empty();
+        let body = sum_words(0, msg);
         if msg.first().is_some_and(|b| b >> 4 == 2) {
-            if ok(ChecksumMode::V2) {
-                set |= ChecksumModes::V2;
-            }
-            return set;
+            return if fold(body) == 0xffff {
+                ChecksumModes::V2
+            } else {
+                ChecksumModes::empty()
+            };
         }
-        for mode in [
-            ChecksumMode::V3Pseudo,
-            ChecksumMode::V3NoPseudo,
-            ChecksumMode::V3PseudoMcast,
-        ] {
-            if ok(mode) {
-                set |= mode.as_flag();
-            }
+        let mut set = ChecksumModes::empty();
+        if fold(body) == 0xffff {
+            set |= ChecksumModes::V3_NO_PSEUDO;
+        }
+        let base = body + pseudo_base(src, msg.len());
+        if fold(base + addr_sum(dst)) == 0xffff {
+            set |= ChecksumModes::V3_PSEUDO;
+        }
+        if fold(base + mcast_sum(self.family == Family::Ipv6)) == 0xffff {
+            set |= ChecksumModes::V3_PSEUDO_MCAST;
         }
         set
     }
@@ -370,6 +376,10 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 
     pub(crate) fn set_family(&mut self, family: Family) {
         self.family = family;
+    }
+
+    pub(crate) fn buffer_mut(&mut self) -> &mut [u8] {
+        self.buffer.as_mut()
     }
 }
 

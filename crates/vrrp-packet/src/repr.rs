@@ -5,7 +5,7 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use crate::addresses::{Addresses, Family};
-use crate::checksum::ChecksumMode;
+use crate::checksum::{ChecksumMode, fold, pseudo_sum, sum_words};
 use crate::error::Error;
 use crate::packet::{AUTH_DATA_LEN, HEADER_LEN, Packet, TYPE_ADVERTISEMENT, Version};
 
@@ -217,6 +217,7 @@ impl<'a> Repr<'a> {
     ///
     /// # Errors
     /// [`Error::Length`], [`Error::Version`] or [`Error::Type`].
+    #[inline]
     pub fn parse<T>(packet: &Packet<&'a T>) -> Result<Self, Error>
     where
         T: AsRef<[u8]> + ?Sized,
@@ -312,24 +313,36 @@ impl<'a> Repr<'a> {
     where
         T: AsRef<[u8]> + AsMut<[u8]>,
     {
-        packet.set_family(self.family());
-        packet.set_version_type(self.version.number(), TYPE_ADVERTISEMENT);
-        packet.set_vrid(self.vrid);
-        packet.set_priority(self.priority);
-        packet.set_addr_count(self.addresses.wire_count());
-        match self.version {
-            Version::V2 => {
-                packet.set_auth_type(self.auth.auth_type());
-                packet.set_adver_int(self.interval.wire_value(Version::V2) as u8);
-            }
-            Version::V3 => packet.set_max_adver_int(self.interval.wire_value(Version::V3)),
-        }
-        packet.set_checksum(0);
-        self.addresses.write_to(packet.addresses_mut());
+        let family = self.family();
+        let count = self.addresses.wire_count();
+        let len = self.buffer_len();
+        packet.set_family(family);
+        let buf = &mut packet.buffer_mut()[..len];
+        let b45 = match self.version {
+            Version::V2 => [
+                self.auth.auth_type(),
+                self.interval.wire_value(Version::V2) as u8,
+            ],
+            Version::V3 => self.interval.wire_value(Version::V3).to_be_bytes(),
+        };
+        let version_type = (self.version.number() << 4) | TYPE_ADVERTISEMENT;
+        buf[..HEADER_LEN].copy_from_slice(&[
+            version_type,
+            self.vrid,
+            self.priority,
+            count,
+            b45[0],
+            b45[1],
+            0,
+            0,
+        ]);
+        let addrs_end = HEADER_LEN + usize::from(count) * family.addr_len();
+        self.addresses.write_to(&mut buf[HEADER_LEN..addrs_end]);
         if self.version == Version::V2 {
-            packet.set_auth_data(self.auth.data());
+            buf[addrs_end..].copy_from_slice(&self.auth.data());
         }
-        packet.fill_checksum(mode, src, dst);
+        let sum = sum_words(0, buf) + pseudo_sum(mode, family == Family::Ipv6, src, dst, len);
+        buf[6..8].copy_from_slice(&(!fold(sum)).to_be_bytes());
     }
 
     /// Emits into the start of `buf` and returns the octets written, or `None` when `buf` is

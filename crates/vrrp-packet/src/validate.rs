@@ -179,6 +179,7 @@ pub struct Validated<'a> {
 ///
 /// # Errors
 /// The first rule the message breaks.
+#[inline]
 pub fn validate<'a>(
     datagram: &Datagram<'a>,
     cfg: &ValidationConfig<'_>,
