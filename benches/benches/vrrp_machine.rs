@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use vrrp_machine::sim::{Action, Sim};
 use vrrp_machine::{
     Config, GarpConfig, Input, Instance, Instant, Interval, Received, State, Version,
 };
@@ -130,5 +131,29 @@ fn tick(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rx, tick);
+fn scenario(c: &mut Criterion) {
+    // One seeded simulator scenario: 3 routers, v3 at 1 s, master crash at 5 s and restart at
+    // 12 s, 1 ms links with 5 % loss, 20 s of virtual time (the vrrp-sim example).
+    let mut seed = 0;
+    c.bench_function("vrrp_machine/sim_scenario_20s_3_routers", |b| {
+        b.iter(|| {
+            seed += 1;
+            let mut sim = Sim::new(seed);
+            sim.set_default_delay(Duration::from_millis(1));
+            sim.set_loss(0.05);
+            for (k, prio) in [200u8, 150, 100].into_iter().enumerate() {
+                let mut cfg = config(51, prio);
+                cfg.primary_address = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1 + k as u8));
+                let r = sim.add_router(format!("r{k}"), cfg);
+                sim.schedule(Instant::ZERO, Action::Start(r));
+            }
+            sim.schedule(Instant::from_secs(5), Action::Crash(0));
+            sim.schedule(Instant::from_secs(12), Action::Restart(0));
+            sim.run_until(Instant::from_secs(20));
+            black_box(sim.masters())
+        });
+    });
+}
+
+criterion_group!(benches, rx, tick, scenario);
 criterion_main!(benches);
