@@ -1,0 +1,561 @@
+//! The kernel handle: a generic-netlink socket (neli's [`neli::socket::NlSocket`], used as
+//! a byte pipe), the IPVS family id resolved once, single requests, dumps and pipelined
+//! batches.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+
+use neli::consts::socket::{Msg, NlFamily};
+use neli::socket::NlSocket;
+use neli::utils::Groups;
+
+use crate::error::{Error, Object};
+use crate::message::{self, IPVS_GENL_NAME, Reply, Request, parse_one};
+use crate::types::*;
+use crate::wire::{self, Messages};
+
+/// Receive buffer for one datagram: dumps fill skbs of up to 32 KiB.
+const RECV_BUF: usize = 64 * 1024;
+/// Socket receive buffer we ask for (the kernel caps it at `net.core.rmem_max`).
+const SO_RCVBUF_WANTED: usize = 4 * 1024 * 1024;
+/// Bytes of requests per `sendmsg` (the kernel refuses messages above `sk_sndbuf - 32`).
+const BATCH_BYTES: usize = 60 * 1024;
+/// Requests per `sendmsg`: bounds the error replies queued at once (each takes an skb).
+const BATCH_MAX: usize = 256;
+
+/// The outcome of one item of a batch.
+pub type ItemResult = Result<(), Error>;
+
+/// A handle on IPVS in the current network namespace.
+///
+/// All calls are synchronous. Reads need CAP_NET_ADMIN too (`GENL_ADMIN_PERM`).
+///
+/// # Example
+///
+/// ```no_run
+/// use ipvs_netlink::{Destination, Forward, Ipvs, Service, ServiceKey};
+///
+/// let mut ipvs = Ipvs::connect()?; // Error::Unavailable without the ip_vs module
+/// let key = ServiceKey::tcp("192.0.2.10:80".parse().unwrap());
+/// ipvs.add_service(&Service::new(key))?;
+/// ipvs.add_dest(&key, &Destination::new("198.51.100.1:80".parse().unwrap()).forward(Forward::Masq))?;
+/// for vs in ipvs.dump()? {
+///     println!("{:?} has {} destinations", vs.entry.service.key, vs.dests.len());
+/// }
+/// # Ok::<(), ipvs_netlink::Error>(())
+/// ```
+pub struct Ipvs {
+    sock: NlSocket,
+    family: u16,
+    seq: u32,
+    out: Vec<u8>,
+    inbuf: Vec<u8>,
+    /// Requests per sendmsg; halved after an ENOBUFS.
+    window: usize,
+}
+
+impl core::fmt::Debug for Ipvs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ipvs")
+            .field("family", &self.family)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ipvs {
+    /// Opens a generic-netlink socket and resolves the "IPVS" family.
+    pub fn connect() -> Result<Self, Error> {
+        let sock = NlSocket::connect(NlFamily::Generic, None, Groups::empty())?;
+        // Best effort: a bigger queue makes ENOBUFS rarer; extended acks give messages.
+        let _ = sock.set_recv_buffer_size(SO_RCVBUF_WANTED);
+        let _ = sock.enable_ext_ack(true);
+        let mut me = Self {
+            sock,
+            family: 0,
+            seq: std::process::id().wrapping_mul(7919),
+            out: Vec::with_capacity(BATCH_BYTES + 4096),
+            inbuf: vec![0; RECV_BUF],
+            window: BATCH_MAX,
+        };
+        me.family = me.resolve_family()?;
+        Ok(me)
+    }
+
+    /// The generic-netlink family id of IPVS in this kernel.
+    pub fn family_id(&self) -> u16 {
+        self.family
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn send_out(&mut self) -> Result<(), Error> {
+        let mut off = 0;
+        while off < self.out.len() {
+            let n = self.sock.send(&self.out[off..], Msg::empty())?;
+            if n == 0 {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "netlink send",
+                )));
+            }
+            off += n;
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Receives one datagram into `inbuf`, returning its length.
+    fn recv(&mut self) -> Result<usize, io::Error> {
+        loop {
+            match self.sock.recv(&mut self.inbuf[..], Msg::empty()) {
+                Ok((n, _)) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn resolve_family(&mut self) -> Result<u16, Error> {
+        let seq = self.next_seq();
+        message::emit_getfamily(&mut self.out, IPVS_GENL_NAME, seq);
+        self.send_out()?;
+        let mut id = None;
+        for _ in 0..64 {
+            let n = self.recv()?;
+            for m in Messages::new(&self.inbuf[..n]) {
+                let (hdr, payload) = m.map_err(|_| message::ParseError("netlink header"))?;
+                if hdr.seq != seq {
+                    continue;
+                }
+                if hdr.kind == wire::NLMSG_ERROR {
+                    let errno = payload
+                        .get(..4)
+                        .map(|b| -i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                        .unwrap_or(0);
+                    return match (errno, id) {
+                        (0, Some(id)) => Ok(id),
+                        (libc::ENOENT, _) | (0, None) => Err(Error::Unavailable),
+                        (e, _) => Err(Error::Io(io::Error::from_raw_os_error(e))),
+                    };
+                }
+                if hdr.kind == 0x10 {
+                    id = message::parse_family_id(payload);
+                }
+            }
+        }
+        Err(Error::NoReply(Object::Global))
+    }
+
+    /// Sends one request and collects its replies: the ACK for commands, every part up to
+    /// `NLMSG_DONE` for dumps. An error reply becomes a typed [`Error`].
+    pub fn request(&mut self, req: &Request) -> Result<Vec<Reply>, Error> {
+        let dump = req.is_dump();
+        for _attempt in 0..3 {
+            let seq = self.next_seq();
+            // Dumps end with NLMSG_DONE; commands with an ACK (NLM_F_ACK).
+            req.emit(&mut self.out, self.family, seq, !dump);
+            self.send_out()?;
+            let mut replies = Vec::new();
+            let mut overrun = false;
+            'recv: loop {
+                let n = match self.recv() {
+                    Ok(n) => n,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                        overrun = true;
+                        break 'recv;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                for m in Messages::new(&self.inbuf[..n]) {
+                    let (hdr, payload) = m.map_err(|_| message::ParseError("netlink header"))?;
+                    if hdr.seq != seq {
+                        continue; // stale reply of an earlier request
+                    }
+                    match parse_one(hdr.kind, hdr.flags, payload) {
+                        Reply::Ack { errno: 0, .. } => {
+                            if !dump {
+                                break 'recv;
+                            }
+                        }
+                        Reply::Ack { errno, ext_msg } => {
+                            return Err(Error::from_errno(req, errno, ext_msg));
+                        }
+                        Reply::Done => break 'recv,
+                        r => {
+                            replies.push(r);
+                        }
+                    }
+                }
+            }
+            if !overrun {
+                return Ok(replies);
+            }
+            if !dump {
+                // The ACK of a command was lost: the command ran. Report it as done only
+                // if it can be verified; commands that are not dumps are idempotent to
+                // check by the caller, so surface the overrun.
+                return Err(Error::Overrun("waiting for an acknowledgement"));
+            }
+            self.drain();
+        }
+        Err(Error::Overrun("dumping"))
+    }
+
+    /// Discards whatever is queued on the socket (after an overrun), non-blocking.
+    fn drain(&mut self) {
+        if self.sock.nonblock().is_err() {
+            return;
+        }
+        for _ in 0..100_000 {
+            match self.sock.recv(&mut self.inbuf[..], Msg::empty()) {
+                Ok((0, _)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = self.sock.block();
+    }
+
+    fn command(&mut self, req: &Request) -> Result<(), Error> {
+        self.request(req).map(|_| ())
+    }
+
+    /// `-A`: adds a service.
+    pub fn add_service(&mut self, s: &Service) -> Result<(), Error> {
+        self.command(&Request::NewService(s.clone()))
+    }
+    /// `-E`: edits a service (scheduler, flags, persistence).
+    pub fn set_service(&mut self, s: &Service) -> Result<(), Error> {
+        self.command(&Request::SetService(s.clone()))
+    }
+    /// `-D`: deletes a service and its destinations.
+    pub fn del_service(&mut self, key: &ServiceKey) -> Result<(), Error> {
+        self.command(&Request::DelService(*key))
+    }
+    /// One service (`GET_SERVICE` doit); ESRCH maps to `Ok(None)`.
+    pub fn service(&mut self, key: &ServiceKey) -> Result<Option<ServiceEntry>, Error> {
+        match self.request(&Request::GetService(*key)) {
+            Ok(r) => Ok(r.into_iter().find_map(|r| match r {
+                Reply::Service(s) => Some(s),
+                _ => None,
+            })),
+            Err(e) if e.errno() == Some(libc::ESRCH) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    /// All services (one dump), without destinations.
+    pub fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
+        Ok(self
+            .request(&Request::DumpServices)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Service(s) => Some(s),
+                _ => None,
+            })
+            .collect())
+    }
+    /// `-a`: adds a destination.
+    pub fn add_dest(&mut self, key: &ServiceKey, d: &Destination) -> Result<(), Error> {
+        self.command(&Request::NewDest(*key, *d))
+    }
+    /// `-e`: edits a destination.
+    pub fn set_dest(&mut self, key: &ServiceKey, d: &Destination) -> Result<(), Error> {
+        self.command(&Request::SetDest(*key, *d))
+    }
+    /// `-d`: deletes a destination.
+    pub fn del_dest(&mut self, key: &ServiceKey, addr: SocketAddr) -> Result<(), Error> {
+        self.command(&Request::DelDest(*key, addr))
+    }
+    /// The destinations of one service (an unknown service gives an empty list, as the
+    /// kernel does).
+    pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestEntry>, Error> {
+        Ok(self
+            .request(&Request::DumpDests(*key))?
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Dest(d) => Some(d),
+                _ => None,
+            })
+            .collect())
+    }
+    /// Every service with its destinations: one service dump, then one destination dump per
+    /// service (the kernel has no other way). A service deleted between the two is skipped.
+    pub fn dump(&mut self) -> Result<Vec<VirtualServer>, Error> {
+        let services = self.services()?;
+        let mut out = Vec::with_capacity(services.len());
+        for entry in services {
+            let dests = self.dests(&entry.service.key)?;
+            out.push(VirtualServer { entry, dests });
+        }
+        Ok(out)
+    }
+    /// `--start-daemon`.
+    pub fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), Error> {
+        self.command(&Request::NewDaemon(d.clone()))
+    }
+    /// `--stop-daemon`.
+    pub fn stop_daemon(&mut self, state: DaemonState) -> Result<(), Error> {
+        self.command(&Request::DelDaemon(state))
+    }
+    /// Running sync daemons (0 to 2).
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
+        Ok(self
+            .request(&Request::DumpDaemons)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Daemon(d) => Some(d),
+                _ => None,
+            })
+            .collect())
+    }
+    /// `--set`: 0 leaves a timeout unchanged.
+    pub fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
+        self.command(&Request::SetTimeouts(*t))
+    }
+    /// `-L --timeout`.
+    pub fn timeouts(&mut self) -> Result<Timeouts, Error> {
+        self.request(&Request::GetTimeouts)?
+            .into_iter()
+            .find_map(|r| match r {
+                Reply::Timeouts(t) => Some(t),
+                _ => None,
+            })
+            .ok_or(Error::NoReply(Object::Global))
+    }
+    /// Version and connection table size.
+    pub fn info(&mut self) -> Result<Info, Error> {
+        self.request(&Request::GetInfo)?
+            .into_iter()
+            .find_map(|r| match r {
+                Reply::Info(i) => Some(i),
+                _ => None,
+            })
+            .ok_or(Error::NoReply(Object::Global))
+    }
+    /// `-Z`: zeroes the counters of one service, or of everything with `None`.
+    pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
+        self.command(&Request::Zero(key.copied()))
+    }
+    /// `-C`: removes every service.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.command(&Request::Flush)
+    }
+
+    /// Applies many write requests pipelined: up to [`BATCH_MAX`] netlink messages per
+    /// `sendmsg`, each with its own sequence number. Only the last message of each send asks
+    /// for an ACK: the kernel processes a send's messages in order and answers every failure
+    /// with an error message, so when the last ACK arrives every message without an error
+    /// succeeded. Returns one result per request, in order.
+    ///
+    /// If the socket overflows (ENOBUFS: error replies were dropped), the items of that send
+    /// whose outcome is unknown are checked against a fresh dump; items not visible in the
+    /// kernel are re-sent with a smaller window. No change is silently lost: every item ends
+    /// `Ok` (seen applied) or with an error.
+    ///
+    /// Dumps are not allowed in a batch (the kernel runs one dump per socket at a time); a
+    /// dump request gets [`Error::Invalid`].
+    pub fn apply(&mut self, reqs: &[Request]) -> Vec<ItemResult> {
+        let mut results: Vec<Option<ItemResult>> = (0..reqs.len()).map(|_| None).collect();
+        let mut start = 0;
+        while start < reqs.len() {
+            // Chunk: bounded by count and bytes.
+            let mut seqs: Vec<(u32, usize)> = Vec::new();
+            let mut end = start;
+            while end < reqs.len() && seqs.len() < self.window && self.out.len() < BATCH_BYTES {
+                if reqs[end].is_dump() {
+                    results[end] = Some(Err(Error::Invalid(
+                        "a dump cannot be part of a batch".into(),
+                    )));
+                    end += 1;
+                    continue;
+                }
+                let seq = self.next_seq();
+                reqs[end].emit(&mut self.out, self.family, seq, false);
+                seqs.push((seq, end));
+                end += 1;
+            }
+            if seqs.is_empty() {
+                start = end;
+                continue;
+            }
+            // The last message of the send carries the ACK: it is the batch's barrier.
+            self.ensure_last_ack();
+            let barrier = seqs.last().map(|s| s.0).unwrap_or(0);
+            let by_seq: HashMap<u32, usize> = seqs.iter().copied().collect();
+            if let Err(e) = self.send_out() {
+                let msg = e.to_string();
+                for &(_, i) in &seqs {
+                    results[i] = Some(Err(Error::Io(io::Error::other(msg.clone()))));
+                }
+                self.out.clear();
+                start = end;
+                continue;
+            }
+            let overrun = self.collect_batch(reqs, &by_seq, barrier, &mut results);
+            if overrun {
+                self.window = (self.window / 2).max(1);
+                let unknown: Vec<usize> = seqs
+                    .iter()
+                    .map(|&(_, i)| i)
+                    .filter(|&i| results[i].is_none())
+                    .collect();
+                self.resync(reqs, &unknown, &mut results);
+            } else {
+                for &(_, i) in &seqs {
+                    if results[i].is_none() {
+                        results[i] = Some(Ok(()));
+                    }
+                }
+            }
+            start = end;
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Error::Overrun("applying a batch"))))
+            .collect()
+    }
+
+    /// Sets NLM_F_ACK on the final message in `out`.
+    fn ensure_last_ack(&mut self) {
+        let mut last = None;
+        let mut off = 0;
+        while off + wire::NLMSG_HDRLEN <= self.out.len() {
+            let len = u32::from_ne_bytes([
+                self.out[off],
+                self.out[off + 1],
+                self.out[off + 2],
+                self.out[off + 3],
+            ]) as usize;
+            if len < wire::NLMSG_HDRLEN {
+                break;
+            }
+            last = Some(off);
+            off += wire::align4(len);
+        }
+        if let Some(o) = last {
+            let fl = u16::from_ne_bytes([self.out[o + 6], self.out[o + 7]]) | wire::NLM_F_ACK;
+            self.out[o + 6..o + 8].copy_from_slice(&fl.to_ne_bytes());
+        }
+    }
+
+    /// Reads replies of one batch until the barrier's ACK. Returns true on ENOBUFS.
+    fn collect_batch(
+        &mut self,
+        reqs: &[Request],
+        by_seq: &HashMap<u32, usize>,
+        barrier: u32,
+        results: &mut [Option<ItemResult>],
+    ) -> bool {
+        loop {
+            let n = match self.recv() {
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return true,
+                Err(_) => return true,
+            };
+            let mut done = false;
+            for m in Messages::new(&self.inbuf[..n]) {
+                let Ok((hdr, payload)) = m else { break };
+                let Some(&i) = by_seq.get(&hdr.seq) else {
+                    continue;
+                };
+                if let Reply::Ack { errno, ext_msg } = parse_one(hdr.kind, hdr.flags, payload) {
+                    results[i] = Some(if errno == 0 {
+                        Ok(())
+                    } else {
+                        Err(Error::from_errno(&reqs[i], errno, ext_msg))
+                    });
+                    if hdr.seq == barrier {
+                        done = true;
+                    }
+                }
+            }
+            if done {
+                return false;
+            }
+        }
+    }
+
+    /// After an overrun: wait for the kernel to finish (a fresh barrier), then decide each
+    /// unknown item by looking at the kernel's state, re-sending what is not there.
+    fn resync(&mut self, reqs: &[Request], unknown: &[usize], results: &mut [Option<ItemResult>]) {
+        self.drain();
+        let state = match self.dump() {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = e.to_string();
+                for &i in unknown {
+                    results[i] = Some(Err(Error::Io(io::Error::other(msg.clone()))));
+                }
+                return;
+            }
+        };
+        let mut timeouts = None;
+        let mut redo = Vec::new();
+        for &i in unknown {
+            let applied = match &reqs[i] {
+                Request::SetTimeouts(t) => {
+                    if timeouts.is_none() {
+                        timeouts = self.timeouts().ok();
+                    }
+                    timeouts.is_some_and(|k| {
+                        (t.tcp == 0 || t.tcp == k.tcp)
+                            && (t.tcp_fin == 0 || t.tcp_fin == k.tcp_fin)
+                            && (t.udp == 0 || t.udp == k.udp)
+                    })
+                }
+                r => crate::reconcile::is_applied(r, &state).unwrap_or(false),
+            };
+            if applied {
+                results[i] = Some(Ok(()));
+            } else {
+                redo.push(i);
+            }
+        }
+        // Re-send one at a time with an ACK each: slow but certain.
+        for i in redo {
+            results[i] = Some(self.command(&reqs[i]));
+        }
+    }
+}
+
+/// What [`Ipvs::reconcile`] did.
+#[derive(Debug)]
+pub struct ReconcileReport {
+    /// The requests sent, in order.
+    pub changes: Vec<Request>,
+    /// One result per request.
+    pub results: Vec<ItemResult>,
+}
+
+impl ReconcileReport {
+    /// Whether every change succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.results.iter().all(Result::is_ok)
+    }
+    /// The failed changes with their errors.
+    pub fn failures(&self) -> impl Iterator<Item = (&Request, &Error)> {
+        self.changes
+            .iter()
+            .zip(&self.results)
+            .filter_map(|(c, r)| r.as_ref().err().map(|e| (c, e)))
+    }
+}
+
+impl Ipvs {
+    /// Makes the kernel match `desired`: dumps the current state (the kernel is the truth,
+    /// not a remembered configuration), computes [`crate::reconcile::diff`] and applies it
+    /// with [`Ipvs::apply`]. Live services are edited in place, never deleted and re-added.
+    pub fn reconcile(
+        &mut self,
+        desired: &crate::reconcile::DesiredState,
+    ) -> Result<ReconcileReport, Error> {
+        let current = self.dump()?;
+        let changes = crate::reconcile::diff(desired, &current);
+        let results = self.apply(&changes);
+        Ok(ReconcileReport { changes, results })
+    }
+}
