@@ -35,6 +35,23 @@
 //! exactly in microseconds (see [`Instance::skew_time`]). A v3 Backup adopts the master's
 //! interval (§6.4.2); a v2 Backup discards adverts with another interval (RFC 3768 §7.1).
 //!
+//! # RFC map
+//!
+//! * RFC 9568 §6.4.1 (Initialize), §6.4.2 (Backup), §6.4.3 (Master, called Active in RFC 9568):
+//!   [`Instance::handle_input`] and [`Instance::handle_timeout`]; one conformance test row per
+//!   transition in `tests/conformance.rs`.
+//! * RFC 9568 / RFC 3768 §7.1 receive checks that need the configuration (version, VRID, v2
+//!   auth, interval, address list): in the instance; the rest (TTL, checksum, length, type) in
+//!   `vrrp_packet::validate`, reported with [`Input::Rejected`].
+//! * RFC 6527 counters: [`Stats`].
+//! * keepalived: FAULT, [`Track`] weights, [`SyncGroup`], [`GarpConfig`], `nopreempt`,
+//!   `preempt_delay`, unicast peers, `lower_prio_no_advert`, `higher_prio_send_advert`.
+//!
+//! # Simulator
+//!
+//! [`sim::Sim`] runs N instances on a virtual LAN (delay, loss, partitions, crashes); adverts
+//! travel as bytes through `vrrp-packet`.
+//!
 //! # MSRV
 //!
 //! The workspace `rust-version` (1.85); bumped only in minor releases.
