@@ -496,3 +496,86 @@ fn config_errors_name_the_rule() {
     });
     assert!(e.to_string().contains("link-local"), "{e}");
 }
+
+mod sync_group_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Ev {
+        Timeout,
+        Advert { member: usize, priority: u8 },
+        Iface { member: usize, up: bool },
+        Track { member: usize, up: bool },
+    }
+
+    fn ev() -> impl Strategy<Value = Ev> {
+        prop_oneof![
+            3 => Just(Ev::Timeout),
+            3 => (0usize..3, any::<u8>()).prop_map(|(member, priority)| Ev::Advert { member, priority }),
+            1 => (0usize..3, any::<bool>()).prop_map(|(member, up)| Ev::Iface { member, up }),
+            1 => (0usize..3, any::<bool>()).prop_map(|(member, up)| Ev::Track { member, up }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// After every input, the members agree: all FAULT if any is, otherwise all MASTER or
+        /// all BACKUP; and a member in FAULT has no addresses configured.
+        #[test]
+        fn members_always_agree(evs in proptest::collection::vec(ev(), 1..80)) {
+            let vips = ["192.0.2.101", "192.0.2.102", "192.0.2.103"];
+            let members = (0..3)
+                .map(|k| {
+                    let mut c = Config::new(Version::V3, k as u8 + 1, 100, Interval::DEFAULT, ip(ME), vec![ip(vips[k])]);
+                    c.tracks = vec![Track::fault(TrackId(1))];
+                    Instance::new(c, Instant::ZERO).expect("config")
+                })
+                .collect();
+            let mut g = SyncGroup::new(members);
+            let mut now = Instant::ZERO;
+            for k in 0..3 {
+                g.handle_input(now, k, Input::Startup);
+            }
+            let mut has_vips = [false; 3];
+            for e in evs {
+                match e {
+                    Ev::Timeout => {
+                        if let Some(t) = g.poll_timeout() {
+                            now = t;
+                            g.handle_timeout(now);
+                        }
+                    }
+                    Ev::Advert { member, priority } => {
+                        let list = vrrp_packet::AddressList::Ipv4(vec![vips[member].parse().expect("ip")]);
+                        let mut repr = advert(&list, Version::V3, priority, 100);
+                        repr.vrid = member as u8 + 1;
+                        g.handle_input(now, member, Input::Advert(vrrp_machine::Received { src: ip("192.0.2.20"), repr }));
+                    }
+                    Ev::Iface { member, up } => {
+                        g.handle_input(now, member, if up { Input::InterfaceUp } else { Input::InterfaceDown });
+                    }
+                    Ev::Track { member, up } => g.handle_input(now, member, Input::Track { id: TrackId(1), up }),
+                }
+                while let Some((m, o)) = g.poll_output() {
+                    match o {
+                        Output::AddAddresses(_) => has_vips[m] = true,
+                        Output::RemoveAddresses(_) => has_vips[m] = false,
+                        _ => {}
+                    }
+                }
+                let states: Vec<State> = g.members().iter().map(Instance::state).collect();
+                let any_fault = states.contains(&State::Fault);
+                if any_fault {
+                    prop_assert!(states.iter().all(|s| *s == State::Fault), "{:?}", states);
+                } else {
+                    prop_assert!(states.iter().all(|s| *s == states[0]), "{:?}", states);
+                }
+                for k in 0..3 {
+                    prop_assert_eq!(has_vips[k], states[k] == State::Master, "member {} {:?}", k, states);
+                }
+            }
+        }
+    }
+}
