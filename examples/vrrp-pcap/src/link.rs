@@ -10,7 +10,7 @@ use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use vrrp_packet::{Datagram, DatagramError, Frame};
 
-/// LINKTYPE_ numbers (https://www.tcpdump.org/linktypes.html) this tool understands.
+/// LINKTYPE_ numbers (<https://www.tcpdump.org/linktypes.html>) this tool understands.
 const LINKTYPE_ETHERNET: u32 = 1;
 /// DLT_RAW as OpenBSD (14) and BSD/OS (12) number it; LINKTYPE_RAW is 101.
 const LINKTYPE_RAW_BSD: [u32; 2] = [12, 14];
