@@ -342,4 +342,10 @@ pub enum ConfigError {
     /// `preempt_delay` above keepalived's 1000 s.
     #[error("preempt_delay {0:?} exceeds 1000 s")]
     PreemptDelay(Duration),
+    /// [`Instance::reconfigure`](crate::Instance::reconfigure) cannot change what identifies an
+    /// instance.
+    #[error(
+        "version, VRID and address family identify an instance; create a new one to change them"
+    )]
+    Identity,
 }

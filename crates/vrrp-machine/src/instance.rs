@@ -560,6 +560,62 @@ impl Instance {
         ) + self.skew_time()
     }
 
+    /// Applies a new configuration without restarting the election (a reload): the state is
+    /// kept; a MASTER whose addresses change removes the old ones, adds the new ones and
+    /// announces them; tracked objects keep their state by id (new ones start up); the
+    /// effective priority is recomputed. Drain [`poll_output`](Self::poll_output) afterwards.
+    ///
+    /// # Errors
+    /// The new configuration is invalid, or changes the version, VRID or address family
+    /// ([`ConfigError::Identity`]); nothing is changed then.
+    pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<(), ConfigError> {
+        config.validate()?;
+        if config.version != self.cfg.version
+            || config.vrid != self.cfg.vrid
+            || config.is_ipv6() != self.cfg.is_ipv6()
+        {
+            return Err(ConfigError::Identity);
+        }
+        let track_up = config
+            .tracks
+            .iter()
+            .map(|t| {
+                self.cfg
+                    .tracks
+                    .iter()
+                    .zip(&self.track_up)
+                    .find(|(old, _)| old.id == t.id)
+                    .is_none_or(|(_, up)| *up)
+            })
+            .collect();
+        let addresses_changed = config.virtual_addresses != self.cfg.virtual_addresses;
+        let master = self.state == State::Master;
+        if addresses_changed && master {
+            self.out
+                .push_back(Output::RemoveAddresses(self.addrs.clone()));
+        }
+        if addresses_changed {
+            self.addrs = config.virtual_addresses.clone().into();
+            self.wire_addrs = Arc::new(address_list(&config.virtual_addresses));
+        }
+        self.track_up = track_up;
+        self.base_priority = config.priority;
+        self.cfg = config;
+        if !self.cfg.preempt {
+            self.preempt_deadline = None;
+        }
+        if master {
+            self.master_adver = self.cfg.advert_interval;
+            if addresses_changed {
+                self.out.push_back(Output::AddAddresses(self.addrs.clone()));
+                self.start_burst(now, self.cfg.garp.master_repeat);
+            }
+        }
+        self.recompute_priority();
+        self.update_faults(now, Reason::FaultCleared);
+        Ok(())
+    }
+
     /// Whether the instance itself is in fault (interface down or a weight-0 track down),
     /// not counting a sync-group fault.
     #[must_use]

@@ -579,3 +579,63 @@ mod sync_group_property {
         }
     }
 }
+
+#[test]
+fn reconfigure_keeps_the_state_and_moves_addresses() {
+    let mut cfg = config(Version::V3, 100, 100);
+    cfg.tracks = vec![Track::weighted(TrackId(1), 20)];
+    let (mut i, t) = started(cfg.clone(), State::Master);
+    i.handle_input(
+        t,
+        Input::Track {
+            id: TrackId(1),
+            up: false,
+        },
+    );
+    let _ = drain(&mut i);
+    cfg.virtual_addresses = vec![ip("192.0.2.100"), ip("192.0.2.101")];
+    cfg.priority = 150;
+    cfg.tracks.push(Track::weighted(TrackId(2), 5));
+    i.reconfigure(t, cfg.clone()).expect("valid reload");
+    let out = drain(&mut i);
+    assert_eq!(i.state(), State::Master, "a reload does not flap");
+    // Track 1 stays down (0), track 2 starts up (+5).
+    assert_eq!(i.priority(), 155);
+    let kinds: Vec<&str> = out
+        .iter()
+        .map(|o| match o {
+            Output::RemoveAddresses(a) => {
+                if a.len() == 1 {
+                    "remove-old"
+                } else {
+                    "remove?"
+                }
+            }
+            Output::AddAddresses(a) => {
+                if a.len() == 2 {
+                    "add-new"
+                } else {
+                    "add?"
+                }
+            }
+            Output::Announce(_) => "garp",
+            Output::Notify(Notify::PriorityChanged { .. }) => "prio",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["remove-old", "add-new", "garp", "prio"]);
+    // Adverts now carry both addresses.
+    let t2 = i.poll_timeout().expect("adver timer");
+    i.handle_timeout(t2);
+    assert_eq!(
+        transmits(&drain(&mut i))[0]
+            .advert
+            .addresses
+            .as_addresses()
+            .len(),
+        2
+    );
+    // Identity changes are refused.
+    cfg.vrid = 52;
+    assert_eq!(i.reconfigure(t2, cfg), Err(ConfigError::Identity));
+}
