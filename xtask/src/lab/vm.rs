@@ -208,6 +208,10 @@ fn qemu_command(image: &Image, opts: &VmOptions, job_dir: &Path, shell: bool) ->
         job_dir.display()
     );
     append.push_str(if shell { " loglevel=3" } else { " quiet" });
+    if let Ok(extra) = std::env::var("LVS_LAB_APPEND") {
+        append.push(' ');
+        append.push_str(&extra);
+    }
     cmd.args(["-accel", accel, "-cpu", cpu])
         .args([
             "-m",
