@@ -9,8 +9,8 @@
 //! - the checksum verifies in exactly the modes keepalived's variant implies;
 //! - emitting a message from the decoded fields gives the captured message byte for byte, and
 //!   the same for the whole IP datagram and Ethernet frame (keepalived's IP header: TOS 0xc0,
-//!   TTL 255, protocol 112, DF clear; the IPv4 ID and IPv6 flow label are chosen by the kernel,
-//!   so they are taken from the capture);
+//!   TTL 255, protocol 112, DF clear; the IPv4 ID (keepalived's per-instance counter 1, 2, 3, …)
+//!   and the IPv6 flow label (the kernel's) are taken from the capture);
 //! - the packets pass receive validation configured as the keepalived config says;
 //! - the priority-0 advert keepalived sends on SIGTERM is there.
 //!
@@ -298,7 +298,7 @@ fn our_view(
     let packet = datagram.packet();
     let mut v = BTreeMap::new();
     // The IP header values come from the envelope we emit for this packet (equal to the
-    // captured header: see `emit_is_byte_identical`), the kernel-chosen ID / flow label aside.
+    // captured header: see `check_capture`), the captured ID / flow label aside.
     let env = envelope_for(datagram, ip, ChecksumMode::default_for(repr.version));
     let ip_total = vrrp_packet::ip_len(&repr, &env);
     match datagram.src {
@@ -363,9 +363,9 @@ fn our_view(
 }
 
 /// keepalived's envelope for a captured datagram: [`Envelope::new`]'s defaults (TTL 255, TOS
-/// 0xc0, DF clear), with the IPv4 ID and IPv6 flow label the kernel put in the capture
-/// (keepalived writes ID 0 into its `IP_HDRINCL` header and the kernel replaces a zero ID; the
-/// IPv6 flow label is the kernel's automatic one).
+/// 0xc0, DF clear), with the IPv4 ID and IPv6 flow label of the capture. keepalived numbers its
+/// IPv4 adverts 1, 2, 3, … per instance (`vrrp_build_ip4`: `++vrrp->ip_id`, never 0, which the
+/// kernel would replace); the IPv6 flow label is the kernel's automatic one.
 fn envelope_for(datagram: &Datagram<'_>, ip: &[u8], mode: ChecksumMode) -> Envelope {
     let version = datagram.repr().expect("decodes").version;
     let env = Envelope::new(datagram.src, datagram.dst, version).with_checksum(mode);
@@ -655,6 +655,22 @@ fn sigterm_capture_ends_with_priority_zero() {
     assert_eq!(*last, 0, "{priorities:?}");
     assert!(!before.is_empty(), "{priorities:?}");
     assert!(before.iter().all(|&p| p == c.priority), "{priorities:?}");
+}
+
+/// keepalived fills the IPv4 ID itself, counting each instance's adverts from 1 (so an
+/// emitter that wants to look like keepalived numbers its adverts, it does not send ID 0).
+#[test]
+fn keepalived_numbers_ipv4_adverts_from_one() {
+    for c in CAPTURES {
+        let ids: Vec<u16> = read_pcap(&data_dir().join(format!("{}.pcap", c.name)))
+            .iter()
+            .map(|r| ip_bytes(r.link, &r.data))
+            .filter(|ip| ip[0] >> 4 == 4)
+            .map(|ip| u16::from_be_bytes([ip[4], ip[5]]))
+            .collect();
+        let expected: Vec<u16> = (1..=ids.len() as u16).collect();
+        assert_eq!(ids, expected, "{}", c.name);
+    }
 }
 
 #[test]
