@@ -582,6 +582,14 @@ fn decode_reads_every_link_type_and_skips_what_is_not_vrrp() {
     assert_eq!(padded_frames[0].len(), 60);
     assert_eq!(decode(&[&padded]), expected);
 
+    // An 802.1Q-tagged frame (VLAN 42).
+    let mut tagged = frame[..12].to_vec();
+    tagged.extend_from_slice(&[0x81, 0x00, 0x00, 42]);
+    tagged.extend_from_slice(&frame[12..]);
+    let vlan = dir.path().join("vlan.pcap");
+    write_pcap(&vlan, DataLink::ETHERNET, &[tagged]);
+    assert_eq!(decode(&[&vlan]), expected);
+
     let mixed = dir.path().join("mixed.pcap");
     write_pcap(
         &mixed,
