@@ -559,6 +559,7 @@ mod test {
     use crate::addresses::Addresses;
     use crate::golden::*;
     use crate::repr::{Auth, Interval};
+    use crate::validate::ValidationConfig;
 
     /// keepalived's VRRPv3 unicast advert as its raw socket sent it (IPv4 header + VRRP).
     static KEEPALIVED_V4_DATAGRAM: [u8; 32] = [
@@ -701,6 +702,31 @@ mod test {
             Frame::parse(&arp[..13]),
             Err(DatagramError::Truncated { .. })
         ));
+    }
+
+    #[test]
+    fn ipv4_ah_header_is_skipped() {
+        // VRRPv2 auth type 2 (RFC 2338 §5.3.6.3): IP protocol 51 (AH, RFC 4302) with next
+        // header 112. AH: next header, payload length (24 / 4 - 2 = 4), reserved, SPI,
+        // sequence number, 12-octet ICV (HMAC-MD5-96), kept opaque.
+        let mut msg = V2_PASS;
+        let mut p = Packet::new_unchecked(&mut msg[..], Family::Ipv4);
+        p.set_auth_type(2);
+        p.set_auth_data([0; 8]);
+        p.fill_checksum(ChecksumMode::V2, SRC4, MCAST4);
+        let mut dg = [0u8; 20 + 24 + 20];
+        dg[..20].copy_from_slice(&[
+            0x45, 0xc0, 0, 64, 0, 0, 0, 0, 255, 51, 0, 0, 192, 0, 2, 1, 224, 0, 0, 18,
+        ]);
+        dg[20..32].copy_from_slice(&[112, 4, 0, 0, 192, 0, 2, 1, 0, 0, 0, 7]);
+        dg[32..44].fill(0x5a);
+        dg[44..].copy_from_slice(&msg);
+        let d = Datagram::parse_ipv4(&dg).unwrap();
+        assert_eq!(d.payload, &msg[..]);
+        let repr = d.repr().unwrap();
+        assert_eq!(repr.auth, Auth::Ah([0; 8]));
+        let cfg = ValidationConfig::new(Version::V2).with_auth(Auth::Ah([0; 8]));
+        assert!(d.validate(&cfg).is_ok());
     }
 
     #[test]
