@@ -358,6 +358,9 @@ pub enum Input<'a> {
     GroupFault(bool),
     /// Sync group: move to MASTER or BACKUP along with another member (other targets ignored).
     GroupMove(State),
+    /// Sync group: hold an expired Master_Down_Timer until the group moves
+    /// ([`Instance::wants_master`] tells), or release it.
+    GroupHold(bool),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -449,6 +452,10 @@ pub struct Instance {
     discarded_lower: bool,
     /// The next Master_Down_Timer includes `preempt_delay` (first one after startup).
     startup_delay: bool,
+    /// Sync group: an expired Master_Down_Timer waits for the group instead of going MASTER.
+    group_hold: bool,
+    /// Sync group: the down timer expired while held (with the reason it would have had).
+    want_master: Option<Reason>,
     garp: GarpSchedule,
     out: VecDeque<Output>,
     stats: Stats,
@@ -480,6 +487,8 @@ impl Instance {
             released: false,
             discarded_lower: false,
             startup_delay: false,
+            group_hold: false,
+            want_master: None,
             garp: GarpSchedule::default(),
             out: VecDeque::with_capacity(8),
             stats: Stats {
@@ -616,6 +625,12 @@ impl Instance {
         Ok(())
     }
 
+    /// Sync group: the Master_Down_Timer expired while held; the member waits for the group.
+    #[must_use]
+    pub fn wants_master(&self) -> bool {
+        self.want_master.is_some()
+    }
+
     /// Whether the instance itself is in fault (interface down or a weight-0 track down),
     /// not counting a sync-group fault.
     #[must_use]
@@ -690,7 +705,14 @@ impl Instance {
                 self.update_faults(now, Reason::GroupFault);
             }
             Input::GroupMove(State::Master) if self.state == State::Backup => {
-                self.become_master(now, Reason::SyncGroup);
+                let reason = self.want_master.take().unwrap_or(Reason::SyncGroup);
+                self.become_master(now, reason);
+            }
+            Input::GroupHold(hold) => {
+                self.group_hold = hold;
+                if !hold && let Some(reason) = self.want_master.take() {
+                    self.become_master(now, reason);
+                }
             }
             Input::GroupMove(State::Backup) if self.state == State::Master => {
                 self.become_backup(now, Reason::SyncGroup);
@@ -714,7 +736,12 @@ impl Instance {
                 } else {
                     Reason::MasterDown
                 };
-                self.become_master(now, reason);
+                if self.group_hold {
+                    // keepalived: a sync group goes MASTER only when every member wants to.
+                    self.want_master = Some(reason);
+                } else {
+                    self.become_master(now, reason);
+                }
                 continue;
             }
             if let Some(t) = self.adver_timer
@@ -1010,6 +1037,7 @@ impl Instance {
         if rx.priority == 0 {
             self.down_timer = Some(now + self.skew_time());
             self.released = true;
+            self.want_master = None;
             return;
         }
         let lower = rx.priority < self.effective;
@@ -1099,6 +1127,7 @@ impl Instance {
         self.down_timer = Some(t);
         self.released = false;
         self.discarded_lower = false;
+        self.want_master = None;
     }
 
     fn stop_timers(&mut self) {
@@ -1107,6 +1136,7 @@ impl Instance {
         self.preempt_deadline = None;
         self.released = false;
         self.discarded_lower = false;
+        self.want_master = None;
         self.garp = GarpSchedule::default();
     }
 

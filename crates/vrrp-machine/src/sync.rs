@@ -8,7 +8,10 @@ use crate::time::Instant;
 /// * a member entering FAULT puts every other member in FAULT until no member has a fault of
 ///   its own;
 /// * a member going MASTER → BACKUP takes every MASTER member to BACKUP;
-/// * a member going BACKUP → MASTER takes every BACKUP member to MASTER.
+/// * a member going BACKUP → MASTER takes every BACKUP member to MASTER;
+/// * an expired Master_Down_Timer does not make a member MASTER on its own: it waits until every
+///   member not already MASTER wants to be (keepalived's "prefer backup to avoid thrashing").
+///   A member that hears its master again stops wanting.
 ///
 /// keepalived requires the members' priorities to agree across routers (and ignores tracking
 /// weights inside groups); the group does not check that.
@@ -43,7 +46,12 @@ pub struct SyncGroup {
 impl SyncGroup {
     /// A group of `members` (indices are their positions).
     #[must_use]
-    pub fn new(members: Vec<Instance>) -> Self {
+    pub fn new(mut members: Vec<Instance>) -> Self {
+        let hold = members.len() > 1;
+        for m in &mut members {
+            // Holding queues no output, so the instant does not matter.
+            m.handle_input(Instant::ZERO, Input::GroupHold(hold));
+        }
         Self { members, next: 0 }
     }
 
@@ -121,9 +129,14 @@ impl SyncGroup {
                 .iter()
                 .zip(&after)
                 .any(|(b, a)| *b == State::Backup && *a == State::Master);
+            let all_want = self.members.iter().any(Instance::wants_master)
+                && self
+                    .members
+                    .iter()
+                    .all(|m| m.wants_master() || m.state() == State::Master);
             let target = if to_backup {
                 Some(State::Backup)
-            } else if to_master {
+            } else if to_master || all_want {
                 Some(State::Master)
             } else {
                 None

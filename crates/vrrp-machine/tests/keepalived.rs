@@ -639,3 +639,65 @@ fn reconfigure_keeps_the_state_and_moves_addresses() {
     cfg.vrid = 52;
     assert_eq!(i.reconfigure(t2, cfg), Err(ConfigError::Identity));
 }
+
+#[test]
+fn sync_group_goes_master_only_when_every_member_wants_to() {
+    let member = |vrid: u8, vip: &str| {
+        let cfg = Config::new(
+            Version::V3,
+            vrid,
+            100,
+            Interval::DEFAULT,
+            ip(ME),
+            vec![ip(vip)],
+        );
+        Instance::new(cfg, Instant::ZERO).expect("config")
+    };
+    let mut g = SyncGroup::new(vec![member(1, "192.0.2.101"), member(2, "192.0.2.102")]);
+    g.handle_input(Instant::ZERO, 0, Input::Startup);
+    g.handle_input(Instant::ZERO, 1, Input::Startup);
+    let list = vrrp_packet::AddressList::Ipv4(vec!["192.0.2.102".parse().expect("ip")]);
+    let from_master = |prio| {
+        let mut repr = advert(&list, Version::V3, prio, 100);
+        repr.vrid = 2;
+        Input::Advert(vrrp_machine::Received {
+            src: ip("192.0.2.20"),
+            repr,
+        })
+    };
+    // VRID 2 has a live master; VRID 1 has none: member 0's timer expires, but it waits.
+    for s in 1..=10 {
+        g.handle_input(Instant::from_secs(s), 1, from_master(200));
+        while let Some(t) = g.poll_timeout().filter(|t| *t <= Instant::from_secs(s)) {
+            g.handle_timeout(t);
+        }
+    }
+    while g.poll_output().is_some() {}
+    assert!(g.member(0).wants_master());
+    assert_eq!(
+        (g.member(0).state(), g.member(1).state()),
+        (State::Backup, State::Backup)
+    );
+    // VRID 2's master stops: after member 1's skew time the whole group goes MASTER.
+    g.handle_input(Instant::from_secs(11), 1, from_master(0));
+    let t = g.poll_timeout().expect("skew timer");
+    assert_eq!(t, Instant::from_secs(11) + Duration::from_micros(609_375));
+    g.handle_timeout(t);
+    let outs: Vec<(usize, Output)> = std::iter::from_fn(|| g.poll_output()).collect();
+    assert_eq!(
+        (g.member(0).state(), g.member(1).state()),
+        (State::Master, State::Master)
+    );
+    let mut reasons: Vec<(usize, Reason)> = outs
+        .iter()
+        .filter_map(|(m, o)| match o {
+            Output::StateChange(c) => Some((*m, c.reason)),
+            _ => None,
+        })
+        .collect();
+    reasons.sort_by_key(|(m, _)| *m);
+    assert_eq!(
+        reasons,
+        [(0, Reason::MasterDown), (1, Reason::MasterReleased)]
+    );
+}
