@@ -990,8 +990,8 @@ impl Instance {
             self.rejected(RxError::VrId);
             return false;
         }
-        if src == self.cfg.primary_address || src.is_ipv6() != self.cfg.is_ipv6() {
-            // Our own advert looped back, or the other family's instance: not for us.
+        if src.is_ipv6() != self.cfg.is_ipv6() {
+            // The other family's instance: not for us.
             return false;
         }
         if self.cfg.version == Version::V2 && rx.auth != self.cfg.auth {
@@ -1016,6 +1016,10 @@ impl Instance {
     }
 
     fn receive(&mut self, now: Instant, rx: &Received<'_>) {
+        if rx.src == self.cfg.primary_address {
+            // Our own advert looped back (multicast loop): not received from anyone.
+            return;
+        }
         self.stats.rcvd_advertisements += 1;
         if !self.accept(rx) {
             return;

@@ -456,6 +456,7 @@ fn own_looped_advert_is_ignored() {
     let out = rx(&mut i, t, ME, advert(&list, Version::V3, 100, 100));
     assert!(out.is_empty());
     assert_eq!(i.state(), State::Master);
+    assert_eq!(i.stats().rcvd_advertisements, 0);
 }
 
 #[test]
