@@ -295,6 +295,88 @@ proptest! {
     }
 }
 
+// ---- 7. random event scripts, then quiet: one master, the highest priority ------------------
+
+#[derive(Clone, Debug)]
+enum Chaos {
+    Crash(usize),
+    Restart(usize),
+    Shutdown(usize),
+    Priority(usize, u8),
+    Partition(Vec<u32>),
+    Heal,
+    Loss(f64),
+}
+
+fn chaos() -> impl Strategy<Value = Chaos> {
+    prop_oneof![
+        1 => (0usize..5).prop_map(Chaos::Crash),
+        2 => (0usize..5).prop_map(Chaos::Restart),
+        1 => (0usize..5).prop_map(Chaos::Shutdown),
+        2 => (0usize..5, 1u8..=25).prop_map(|(r, k)| Chaos::Priority(r, k * 10)),
+        1 => proptest::collection::vec(0u32..3, 5).prop_map(Chaos::Partition),
+        1 => Just(Chaos::Heal),
+        1 => (0.0f64..0.5).prop_map(Chaos::Loss),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// 7. Any script of crashes, restarts, graceful stops, priority changes (ties allowed),
+    /// partitions and loss; once the LAN is healed and lossless, within 3 × Master_Down_Interval
+    /// exactly one running router is Master and it has the highest priority of the running
+    /// routers (no split brain, no missing master).
+    #[test]
+    fn p7_any_script_then_quiet_converges(
+        t in topo(2..=5, false),
+        seed: u64,
+        script in proptest::collection::vec((0u64..20_000, chaos()), 0..12),
+    ) {
+        let mut sim = t.sim(seed);
+        let n = t.prios.len();
+        for r in 0..n {
+            sim.schedule(Instant::ZERO, Action::Start(r));
+        }
+        let span = t.interval() * 20;
+        let mut quiet = Instant::ZERO;
+        for (at, ev) in script {
+            let at = Instant::ZERO + span.mul_f64(at as f64 / 20_000.0);
+            quiet = quiet.max(at);
+            let action = match ev {
+                Chaos::Crash(r) => Action::Crash(r % n),
+                Chaos::Restart(r) => Action::Restart(r % n),
+                Chaos::Shutdown(r) => Action::Shutdown(r % n),
+                Chaos::Priority(r, p) => Action::SetPriority(r % n, p),
+                Chaos::Partition(sides) => Action::Partition(sides[..n].to_vec()),
+                Chaos::Heal => Action::Heal,
+                Chaos::Loss(p) => Action::SetLoss(p),
+            };
+            sim.schedule(at, action);
+        }
+        let quiet = quiet + Duration::from_micros(1);
+        sim.schedule(quiet, Action::Heal);
+        sim.schedule(quiet, Action::SetLoss(0.0));
+        let deadline = quiet + t.max_mdi() * 3 + t.interval();
+        sim.run_until(deadline);
+        let alive: Vec<usize> = (0..n).filter(|&r| sim.state(r) != State::Initialize).collect();
+        let masters = sim.masters();
+        if alive.is_empty() {
+            prop_assert!(masters.is_empty());
+        } else {
+            prop_assert_eq!(masters.len(), 1, "masters {:?} alive {:?} {:?}", masters, alive, t);
+            let top = alive.iter().map(|&r| sim.config(r).priority).max();
+            prop_assert_eq!(Some(sim.config(masters[0]).priority), top, "{:?}", t);
+            for &r in &alive {
+                if r != masters[0] {
+                    prop_assert_eq!(sim.state(r), State::Backup);
+                }
+            }
+        }
+        prop_assert_eq!(sim.stats().codec_rejects, 0);
+    }
+}
+
 // ---- 6. no output ever carries a packet the codec would reject ----------------------------------
 
 #[derive(Clone, Debug)]
