@@ -609,8 +609,8 @@ impl<'d> Builder<'d> {
                 if v == 2 {
                     if adv.has_fraction() {
                         self.warn(Code::AdvertIntTruncated, sp, format!("advert_int {adv} has a fraction but VRRPv2 sends whole seconds"))
-                            .label(format!("VRRPv2 advertises {} s", adv.as_secs().max(1)))
-                            .note("keepalived truncates fractional intervals on VRRPv2 (keepalived issue #1615)")
+                            .label("VRRPv2 advertises whole seconds only")
+                            .note("keepalived does not send fractional intervals on VRRPv2; 2.2.7 rounds the value (keepalived issue #1615)")
                             .help("use `version 3` for sub-second adverts, or a whole number of seconds");
                     }
                     if adv.as_secs() > 255 || adv < Timer::from_secs(1) && !adv.has_fraction() {
@@ -1680,6 +1680,15 @@ impl<'d> Builder<'d> {
                 k if VS_OTHER.contains(&k) => vs.other.push(Self::directive(n)),
                 _ => self.unknown(n, "virtual_server"),
             }
+        }
+        if vs.protocol.is_none() && matches!(addr, Some(VsAddress::Ip { .. })) {
+            self.warn(
+                Code::MissingKeyword,
+                n.span(),
+                "virtual_server has no `protocol`",
+            )
+            .label("keepalived 2.2.7 warns \"no protocol set - defaulting to UDP\"")
+            .help("add `protocol TCP` (or UDP/SCTP)");
         }
         if let (Some(sp), None) = (gran_span, persist_span) {
             self.warn(

@@ -78,16 +78,16 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Small limits for fuzzing and untrusted input (64 KiB of expansion, 8 include levels).
+    /// Small limits for fuzzing and untrusted input (16 KiB of expansion, 4 include levels, 8 files).
     pub fn small() -> Self {
         Self {
-            max_include_depth: 8,
-            max_files: 32,
-            max_expanded_bytes: 64 << 10,
-            max_line_bytes: 16 << 10,
-            max_expansions_per_line: 1000,
-            max_recursion: 16,
-            max_sequence: 1000,
+            max_include_depth: 4,
+            max_files: 8,
+            max_expanded_bytes: 16 << 10,
+            max_line_bytes: 4 << 10,
+            max_expansions_per_line: 256,
+            max_recursion: 12,
+            max_sequence: 256,
         }
     }
 }

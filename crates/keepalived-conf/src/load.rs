@@ -110,6 +110,16 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 
 /// Expands csh-style braces: `a{b,c}d` → `abd`, `acd` (bounded to `limit` results).
 pub(crate) fn expand_braces(pat: &str, limit: usize) -> Vec<String> {
+    let mut budget = limit.saturating_mul(16);
+    expand_braces_budget(pat, limit, &mut budget)
+}
+
+/// `budget` bounds the total work (calls), since nested alternatives multiply.
+fn expand_braces_budget(pat: &str, limit: usize, budget: &mut usize) -> Vec<String> {
+    if *budget == 0 {
+        return Vec::new();
+    }
+    *budget -= 1;
     let bytes = pat.as_bytes();
     // find the first top-level '{' with a matching '}' containing a ','
     let mut depth = 0usize;
@@ -133,8 +143,11 @@ pub(crate) fn expand_braces(pat: &str, limit: usize) -> Vec<String> {
                     }
                     let mut res = Vec::new();
                     for a in alts {
+                        if *budget == 0 {
+                            return res;
+                        }
                         let s = format!("{}{}{}", &pat[..o], a, &pat[i + 1..]);
-                        for e in expand_braces(&s, limit) {
+                        for e in expand_braces_budget(&s, limit, budget) {
                             if res.len() >= limit {
                                 return res;
                             }

@@ -655,7 +655,7 @@ impl LbKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Protocol {
-    /// TCP (default).
+    /// TCP.
     Tcp,
     /// UDP.
     Udp,
@@ -712,6 +712,13 @@ pub struct SorryServer {
     pub port: Option<u16>,
 }
 
+impl SorryServer {
+    /// `sorry_server ADDR [PORT]`.
+    pub fn new(addr: IpAddr, port: Option<u16>) -> Self {
+        Self { addr, port }
+    }
+}
+
 /// `virtual_server ... { ... }`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -732,7 +739,7 @@ pub struct VirtualServer {
     pub persistence_granularity: Option<String>,
     /// `persistence_engine`.
     pub persistence_engine: Option<String>,
-    /// `protocol` (default TCP).
+    /// `protocol` (when missing keepalived 2.2.7 warns "no protocol set - defaulting to UDP").
     pub protocol: Option<Protocol>,
     /// `ha_suspend`.
     pub ha_suspend: bool,
@@ -781,9 +788,9 @@ impl VirtualServer {
     pub fn delay_loop(&self) -> Timer {
         self.delay_loop.unwrap_or(Timer::from_secs(60))
     }
-    /// Effective protocol (default TCP).
+    /// Effective protocol (keepalived 2.2.7 defaults to UDP, with a warning, when none is set).
     pub fn protocol(&self) -> Protocol {
-        self.protocol.unwrap_or(Protocol::Tcp)
+        self.protocol.unwrap_or(Protocol::Udp)
     }
     /// Effective forwarding method (default NAT).
     pub fn lb_kind(&self) -> LbKind {

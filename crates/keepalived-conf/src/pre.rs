@@ -87,6 +87,21 @@ impl Text {
     }
 }
 
+struct ExpandState {
+    out: String,
+    origin: Vec<u32>,
+    count: usize,
+    /// (name, byte index in the top-level text) of the reference that hit a limit.
+    hit: Option<(String, usize)>,
+}
+
+impl ExpandState {
+    fn push(&mut self, s: &str, at: impl Fn(usize) -> u32) {
+        self.out.push_str(s);
+        self.origin.extend((0..s.len()).map(at));
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Def {
     /// The value; lines of a multi-line definition separated by '\n'.
@@ -619,20 +634,77 @@ impl<'a> Pre<'a> {
         }
     }
 
-    /// Expands parameters recursively. Returns None when a limit was hit.
-    fn expand(&mut self, mut t: Text) -> (Option<Text>, bool) {
+    /// Expands parameters recursively (a value's own references are expanded in turn), in one
+    /// pass linear in the output size. Returns None when a limit was hit.
+    fn expand(&mut self, t: Text) -> (Option<Text>, bool) {
+        if !t.s.contains('$') {
+            return (Some(t), false);
+        }
+        let mut st = ExpandState {
+            out: String::new(),
+            origin: Vec::new(),
+            count: 0,
+            hit: None,
+        };
+        self.expand_into(&t.s, &t.origin, None, None, 0, &mut st);
+        if let Some((name, at)) = st.hit {
+            let span = t.span(at, at + 1);
+            if !self.limit_reported {
+                self.limit_reported = true;
+                self.err(
+                    Code::ExpansionLimit,
+                    Some(span),
+                    format!("expansion of `${name}` exceeds the limits"),
+                )
+                .label("expansion stopped here")
+                .help("check for a definition that refers to itself or expands too much");
+            }
+            return (None, st.count > 0);
+        }
+        if st.count == 0 {
+            return (Some(t), false);
+        }
+        let span = t.span(0, t.s.len());
+        if !self.charge(st.out.len(), span) {
+            return (None, true);
+        }
+        (
+            Some(Text {
+                s: st.out,
+                origin: st.origin,
+                file: t.file,
+            }),
+            true,
+        )
+    }
+
+    /// Appends `s` with references expanded. `origin` gives each byte's source offset at the top
+    /// level; inside a value every byte takes `fixed` (the offset of the reference).
+    #[allow(clippy::too_many_arguments)]
+    fn expand_into(
+        &self,
+        s: &str,
+        origin: &[u32],
+        fixed: Option<u32>,
+        top: Option<usize>,
+        depth: usize,
+        st: &mut ExpandState,
+    ) {
+        let b = s.as_bytes();
         let mut i = 0usize;
-        let mut count = 0usize;
-        let mut changed = false;
-        while i < t.s.len() {
-            let b = t.s.as_bytes();
+        let mut lit_start = 0usize;
+        let at = |k: usize| fixed.unwrap_or_else(|| origin.get(k).copied().unwrap_or(0));
+        while i < b.len() {
+            if st.hit.is_some() {
+                return;
+            }
             if b[i] != b'$' {
                 i += 1;
                 continue;
             }
             let (name, end) = if b.get(i + 1) == Some(&b'{') {
-                match t.s[i + 2..].find('}') {
-                    Some(k) => (t.s[i + 2..i + 2 + k].to_string(), i + 3 + k),
+                match s[i + 2..].find('}') {
+                    Some(k) => (&s[i + 2..i + 2 + k], i + 3 + k),
                     None => {
                         i += 1;
                         continue;
@@ -647,51 +719,41 @@ impl<'a> Pre<'a> {
                     i = j;
                     continue;
                 }
-                (t.s[i + 1..j].to_string(), j)
+                (&s[i + 1..j], j)
             } else {
                 i += 1;
                 continue;
             };
-            let Some(value) = self.lookup(&name) else {
+            let Some(value) = self.lookup(name) else {
                 i = end;
                 continue;
             };
-            count += 1;
-            let span = t.span(i, end);
-            if count > self.limits.max_expansions_per_line
-                || t.s.len() + value.len() > self.limits.max_line_bytes
-                || !self.charge(value.len(), span)
+            // flush the literal text before the reference
+            st.push(&s[lit_start..i], |k| at(lit_start + k));
+            st.count += 1;
+            let o = at(i);
+            if depth >= self.limits.max_recursion
+                || st.count > self.limits.max_expansions_per_line
+                || st.out.len() + value.len() > self.limits.max_line_bytes
             {
-                if !self.limit_reported {
-                    self.limit_reported = true;
-                    self.err(
-                        Code::ExpansionLimit,
-                        Some(span),
-                        format!("expansion of `${name}` exceeds the limits"),
-                    )
-                    .label("expansion stopped here")
-                    .help("check for a definition that refers to itself");
-                }
-                return (None, changed);
+                st.hit = Some((name.to_string(), top.unwrap_or(i)));
+                return;
             }
-            let o = t.origin[i];
-            let mut s = String::with_capacity(t.s.len() + value.len());
-            s.push_str(&t.s[..i]);
-            s.push_str(&value);
-            s.push_str(&t.s[end..]);
-            let mut origin = Vec::with_capacity(s.len());
-            origin.extend_from_slice(&t.origin[..i]);
-            origin.extend(std::iter::repeat_n(o, value.len()));
-            origin.extend_from_slice(&t.origin[end..]);
-            t = Text {
-                s,
-                origin,
-                file: t.file,
-            };
-            changed = true;
-            // rescan from i: replacement is recursive
+            if value.contains('\n') {
+                // a multi-line definition: its lines are expanded one by one when each is
+                // processed, so `$X=...` lines inside it take effect in order
+                st.push(&value, |_| o);
+            } else {
+                self.expand_into(&value, &[], Some(o), Some(top.unwrap_or(i)), depth + 1, st);
+            }
+            i = end;
+            lit_start = end;
         }
-        (Some(t), changed)
+        if st.out.len() + (b.len() - lit_start) > self.limits.max_line_bytes {
+            st.hit = Some((String::from("..."), top.unwrap_or(0)));
+            return;
+        }
+        st.push(&s[lit_start..], |k| at(lit_start + k));
     }
 
     fn tokenize(&mut self, t: &Text) -> Vec<Token> {
