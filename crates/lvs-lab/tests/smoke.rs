@@ -217,3 +217,82 @@ fn lan_bridge_and_dummy_load_on_demand() {
     a.run(&["busybox", "ping", "-c", "1", "-W", "5", "192.0.2.2"])
         .unwrap();
 }
+
+#[test]
+fn dr_topology_round_trip() {
+    if skip_unless_lab("dr_topology_round_trip") {
+        return;
+    }
+    // client, director and real server on one Ethernet segment; the VIP is on the director's
+    // eth0 and on the real server's lo (which must not answer ARP for it).
+    let lan = Lan::new("dr").unwrap();
+    let client = Netns::new("client").unwrap();
+    let director = Netns::new("director").unwrap();
+    let real = Netns::new("real").unwrap();
+    for (ns, addr) in [
+        (&client, "192.0.2.10/24"),
+        (&director, "192.0.2.1/24"),
+        (&real, "192.0.2.20/24"),
+    ] {
+        lan.attach(ns, "eth0").unwrap();
+        ns.run(&["ip", "addr", "add", addr, "dev", "eth0"]).unwrap();
+    }
+    director
+        .run(&["ip", "addr", "add", "192.0.2.100/32", "dev", "eth0"])
+        .unwrap();
+    real.enter(|| {
+        std::fs::write("/proc/sys/net/ipv4/conf/all/arp_ignore", "1")?;
+        std::fs::write("/proc/sys/net/ipv4/conf/all/arp_announce", "2")
+    })
+    .unwrap()
+    .unwrap();
+    real.run(&["ip", "addr", "add", "192.0.2.100/32", "dev", "lo"])
+        .unwrap();
+    director
+        .run(&["ipvsadm", "-A", "-u", "192.0.2.100:5000", "-s", "rr"])
+        .unwrap();
+    director
+        .run(&[
+            "ipvsadm",
+            "-a",
+            "-u",
+            "192.0.2.100:5000",
+            "-r",
+            "192.0.2.20:5000",
+            "-g",
+        ])
+        .unwrap();
+
+    let server = real
+        .enter(|| UdpSocket::bind("192.0.2.100:5000"))
+        .unwrap()
+        .unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = server.recv_from(&mut buf)?;
+        server.send_to(&buf[..n], from)?;
+        std::io::Result::Ok(from)
+    });
+    let (reply, replier) = client
+        .enter(|| {
+            let s = UdpSocket::bind("192.0.2.10:0")?;
+            s.set_read_timeout(Some(Duration::from_secs(20)))?;
+            s.send_to(b"via the director", "192.0.2.100:5000")?;
+            let mut buf = [0u8; 64];
+            let (n, from) = s.recv_from(&mut buf)?;
+            std::io::Result::Ok((buf[..n].to_vec(), from))
+        })
+        .unwrap()
+        .unwrap();
+    // The real server saw the client's own address (DR rewrites only the MAC) and its answer went
+    // straight back from the VIP.
+    let seen = echo.join().unwrap().unwrap();
+    assert_eq!(seen.ip().to_string(), "192.0.2.10");
+    assert_eq!(reply, b"via the director");
+    assert_eq!(replier.to_string(), "192.0.2.100:5000");
+    let conns = director.run(&["ipvsadm", "-Lnc"]).unwrap();
+    assert!(conns.contains("192.0.2.20:5000"), "{conns}");
+}
