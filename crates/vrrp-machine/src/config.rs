@@ -261,10 +261,10 @@ impl Config {
         {
             return Err(ConfigError::MixedFamily(*a));
         }
-        if let Some(IpAddr::V6(first)) = self.virtual_addresses.first()
-            && !is_link_local(first)
-        {
-            return Err(ConfigError::FirstNotLinkLocal(*first));
+        if let Some(IpAddr::V6(first)) = self.virtual_addresses.first() {
+            if !is_link_local(first) {
+                return Err(ConfigError::FirstNotLinkLocal(*first));
+            }
         }
         if self.down_timer_adverts == 0 || self.down_timer_adverts > 100 {
             return Err(ConfigError::DownTimerAdverts(self.down_timer_adverts));

@@ -710,8 +710,10 @@ impl Instance {
             }
             Input::GroupHold(hold) => {
                 self.group_hold = hold;
-                if !hold && let Some(reason) = self.want_master.take() {
-                    self.become_master(now, reason);
+                if !hold {
+                    if let Some(reason) = self.want_master.take() {
+                        self.become_master(now, reason);
+                    }
                 }
             }
             Input::GroupMove(State::Backup) if self.state == State::Master => {
@@ -725,9 +727,7 @@ impl Instance {
     pub fn handle_timeout(&mut self, now: Instant) {
         // Each pass handles at least one due timer; bounded in case of a far-behind clock.
         for _ in 0..64 {
-            if let Some(t) = self.down_timer
-                && t <= now
-            {
+            if self.down_timer.is_some_and(|t| t <= now) {
                 self.down_timer = None;
                 let reason = if self.released {
                     Reason::MasterReleased
@@ -744,34 +744,26 @@ impl Instance {
                 }
                 continue;
             }
-            if let Some(t) = self.adver_timer
-                && t <= now
-            {
+            if let Some(t) = self.adver_timer.filter(|t| *t <= now) {
                 self.send_advert(self.effective);
                 let iv = self.cfg.advert_interval.as_duration();
                 let next = t + iv;
                 self.adver_timer = Some(if next <= now { now + iv } else { next });
                 continue;
             }
-            if let Some(t) = self.garp.burst_next
-                && t <= now
-            {
+            if self.garp.burst_next.is_some_and(|t| t <= now) {
                 self.announce(1);
                 self.garp.burst_left = self.garp.burst_left.saturating_sub(1);
                 self.garp.burst_next =
                     (self.garp.burst_left > 0).then(|| now + self.cfg.garp.interval);
                 continue;
             }
-            if let Some((t, n)) = self.garp.second
-                && t <= now
-            {
+            if let Some((_, n)) = self.garp.second.filter(|(t, _)| *t <= now) {
                 self.garp.second = None;
                 self.start_burst(now, n);
                 continue;
             }
-            if let Some(t) = self.garp.refresh
-                && t <= now
-            {
+            if self.garp.refresh.is_some_and(|t| t <= now) {
                 let period = self
                     .cfg
                     .garp
