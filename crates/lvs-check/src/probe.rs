@@ -76,7 +76,8 @@ pub async fn run(probe: &Probe) -> Outcome {
             argv,
             timeout,
             dynamic,
-        } => misc(argv, *timeout, *dynamic).await,
+            user,
+        } => misc(argv, *timeout, *dynamic, user.as_ref()).await,
         ProbeKind::Smtp { helo } => smtp(t, deadline, helo).await,
         ProbeKind::Dns { qtype, name } => dns(t, deadline, *qtype, name).await,
         ProbeKind::Udp {
@@ -411,9 +412,40 @@ pub fn misc_verdict(code: i32, dynamic: bool) -> (bool, Option<u32>) {
     }
 }
 
-async fn misc(argv: &[String], timeout: Duration, dynamic: bool) -> Outcome {
+/// The uid and gid of `user [group]` (a leading `:` on the group is keepalived's "supplementary
+/// groups" marker, ignored here).
+fn credentials(user: &str, group: Option<&str>) -> Result<(u32, u32), String> {
+    let u = nix::unistd::User::from_name(user)
+        .map_err(|e| format!("user {user}: {e}"))?
+        .ok_or_else(|| format!("no user {user}"))?;
+    let gid = match group.map(|g| g.trim_start_matches(':')) {
+        Some(g) if !g.is_empty() => {
+            nix::unistd::Group::from_name(g)
+                .map_err(|e| format!("group {g}: {e}"))?
+                .ok_or_else(|| format!("no group {g}"))?
+                .gid
+        }
+        _ => u.gid,
+    };
+    Ok((u.uid.as_raw(), gid.as_raw()))
+}
+
+async fn misc(
+    argv: &[String],
+    timeout: Duration,
+    dynamic: bool,
+    user: Option<&(String, Option<String>)>,
+) -> Outcome {
     let line = argv.join(" ");
     let mut cmd = tokio::process::Command::new(&argv[0]);
+    if let Some((u, g)) = user {
+        match credentials(u, g.as_deref()) {
+            Ok((uid, gid)) => {
+                cmd.uid(uid).gid(gid);
+            }
+            Err(e) => return Outcome::fail(format!("MISC_CHECK {line}: {e}")),
+        }
+    }
     cmd.args(&argv[1..])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -111,6 +111,8 @@ pub enum ProbeKind {
         timeout: Duration,
         /// `misc_dynamic`.
         dynamic: bool,
+        /// `user NAME [GROUP]`: run as this user (and group; default the user's group).
+        user: Option<(String, Option<String>)>,
     },
     /// SMTP_CHECK: banner 220, HELO answered 250.
     Smtp {
@@ -537,6 +539,7 @@ fn resolve_check(
                     .misc_timeout
                     .map_or(delay_loop, |s| Duration::from_secs(u64::from(s))),
                 dynamic: m.misc_dynamic,
+                user: m.user.as_ref().map(|u| (u.user.clone(), u.group.clone())),
             }
         }
         Checker::Smtp(s) => ProbeKind::Smtp {

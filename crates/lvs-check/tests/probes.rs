@@ -394,11 +394,16 @@ fn script(dir: &std::path::Path, name: &str, body: &str) -> String {
 }
 
 fn misc(line: &str, timeout: Duration, dynamic: bool) -> Probe {
+    misc_as(line, timeout, dynamic, None)
+}
+
+fn misc_as(line: &str, timeout: Duration, dynamic: bool, user: Option<&str>) -> Probe {
     probe(
         ProbeKind::Misc {
             argv: lvs_check::spec::split_command(line),
             timeout,
             dynamic,
+            user: user.map(|u| (u.to_string(), None)),
         },
         "198.51.100.12:0".parse().unwrap(),
         1000,
