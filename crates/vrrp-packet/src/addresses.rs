@@ -87,6 +87,16 @@ impl<'a> Addresses<'a> {
         }
     }
 
+    /// Borrows packed wire addresses whose length is known to be a multiple of the address
+    /// length (no division on the parse path).
+    #[inline]
+    pub(crate) const fn from_wire_exact(family: Family, octets: &'a [u8]) -> Self {
+        match family {
+            Family::Ipv4 => Self(Inner::V4Wire(octets)),
+            Family::Ipv6 => Self(Inner::V6Wire(octets)),
+        }
+    }
+
     /// The empty list of `family`.
     #[must_use]
     pub const fn empty(family: Family) -> Self {

@@ -282,28 +282,33 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// coincide. An empty set means a bad checksum.
     #[inline]
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> ChecksumModes {
-        let msg = self.message();
-        let body = sum_words(0, msg);
-        if msg.first().is_some_and(|b| b >> 4 == 2) {
-            return if fold(body) == 0xffff {
-                ChecksumModes::V2
-            } else {
-                ChecksumModes::empty()
-            };
-        }
-        let mut set = ChecksumModes::empty();
-        if fold(body) == 0xffff {
-            set |= ChecksumModes::V3_NO_PSEUDO;
-        }
-        let base = body + pseudo_base(src, msg.len());
-        if fold(base + addr_sum(dst)) == 0xffff {
-            set |= ChecksumModes::V3_PSEUDO;
-        }
-        if fold(base + mcast_sum(self.family == Family::Ipv6)) == 0xffff {
-            set |= ChecksumModes::V3_PSEUDO_MCAST;
-        }
-        set
+        matching_modes(self.message(), self.family == Family::Ipv6, src, dst)
     }
+}
+
+/// The checksum modes that match the message `msg` (see [`Packet::verify_checksum`]).
+#[inline]
+pub(crate) fn matching_modes(msg: &[u8], ipv6: bool, src: IpAddr, dst: IpAddr) -> ChecksumModes {
+    let body = sum_words(0, msg);
+    if msg.first().is_some_and(|b| b >> 4 == 2) {
+        return if fold(body) == 0xffff {
+            ChecksumModes::V2
+        } else {
+            ChecksumModes::empty()
+        };
+    }
+    let mut set = ChecksumModes::empty();
+    if fold(body) == 0xffff {
+        set |= ChecksumModes::V3_NO_PSEUDO;
+    }
+    let base = body + pseudo_base(src, msg.len());
+    if fold(base + addr_sum(dst)) == 0xffff {
+        set |= ChecksumModes::V3_PSEUDO;
+    }
+    if fold(base + mcast_sum(ipv6)) == 0xffff {
+        set |= ChecksumModes::V3_PSEUDO_MCAST;
+    }
+    set
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {

@@ -256,7 +256,7 @@ impl<'a> Repr<'a> {
             priority: packet.priority(),
             interval,
             auth,
-            addresses: Addresses::from_wire(family, &buf[range]),
+            addresses: Addresses::from_wire_exact(family, &buf[range]),
         })
     }
 

@@ -6,7 +6,7 @@ use crate::addresses::{Addresses, Family};
 use crate::checksum::{ChecksumMode, ChecksumModes};
 use crate::datagram::Datagram;
 use crate::error::Error;
-use crate::packet::{HEADER_LEN, Packet, Version};
+use crate::packet::{HEADER_LEN, Packet, Version, matching_modes};
 use crate::repr::{Auth, Interval, Repr};
 
 /// The TTL / hop limit every VRRP packet is sent with and must arrive with.
@@ -205,7 +205,9 @@ pub fn validate<'a>(
     // Version, type and completeness.
     let repr = Repr::parse(&packet)?;
 
-    let checksum_modes = packet.verify_checksum(datagram.src, datagram.dst);
+    // Repr::parse checked that the buffer holds the whole message.
+    let msg = buf.get(..repr.buffer_len()).unwrap_or(buf);
+    let checksum_modes = matching_modes(msg, family == Family::Ipv6, datagram.src, datagram.dst);
     if !checksum_modes.intersects(cfg.checksum_modes) {
         return Err(Error::Checksum {
             checksum: packet.checksum(),
