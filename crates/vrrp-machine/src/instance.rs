@@ -621,7 +621,7 @@ impl Instance {
             }
         }
         self.recompute_priority();
-        self.update_faults(now, Reason::FaultCleared);
+        self.update_faults(now);
         Ok(())
     }
 
@@ -668,11 +668,11 @@ impl Instance {
             Input::Rejected(e) => self.rejected(e),
             Input::InterfaceUp => {
                 self.interface_up = true;
-                self.update_faults(now, Reason::FaultCleared);
+                self.update_faults(now);
             }
             Input::InterfaceDown => {
                 self.interface_up = false;
-                self.update_faults(now, Reason::InterfaceDown);
+                self.update_faults(now);
             }
             Input::Track { id, up } => {
                 let mut changed = false;
@@ -684,7 +684,7 @@ impl Instance {
                 }
                 if changed {
                     self.recompute_priority();
-                    self.update_faults(now, Reason::TrackFault(id));
+                    self.update_faults(now);
                 }
             }
             Input::SetPriority(p) => {
@@ -702,7 +702,7 @@ impl Instance {
             }
             Input::GroupFault(f) => {
                 self.group_fault = f;
-                self.update_faults(now, Reason::GroupFault);
+                self.update_faults(now);
             }
             Input::GroupMove(State::Master) if self.state == State::Backup => {
                 let reason = self.want_master.take().unwrap_or(Reason::SyncGroup);
@@ -877,19 +877,11 @@ impl Instance {
         self.out.push_back(Output::Notify(Notify::Fault));
     }
 
-    fn update_faults(&mut self, now: Instant, reason: Reason) {
+    /// Enters or leaves FAULT after a change of the interface, a track or the group; the
+    /// reason is the fault that holds (interface first, then tracks, then the group).
+    fn update_faults(&mut self, now: Instant) {
         match (self.state, self.fault_reason()) {
-            (State::Backup | State::Master, Some(r)) => {
-                let r = if matches!(
-                    reason,
-                    Reason::TrackFault(_) | Reason::InterfaceDown | Reason::GroupFault
-                ) {
-                    reason
-                } else {
-                    r
-                };
-                self.go_fault(now, r);
-            }
+            (State::Backup | State::Master, Some(r)) => self.go_fault(now, r),
             (State::Fault, None) => self.enter_running(now, Reason::FaultCleared),
             _ => {}
         }
