@@ -1556,6 +1556,7 @@ impl<'d> Builder<'d> {
         let b = self.block(n)?;
         let mut persist_span = None;
         let mut gran_span = None;
+        let mut rs_spans: Vec<(Span, Option<Span>)> = Vec::new();
         for n in &b.items {
             match n.kw() {
                 "delay_loop" => vs.delay_loop = self.timer(n),
@@ -1674,6 +1675,10 @@ impl<'d> Builder<'d> {
                 "smtp_alert" => vs.smtp_alert = self.bool_opt(n),
                 "real_server" => {
                     if let Some(rs) = self.real_server(n) {
+                        rs_spans.push((
+                            n.args.first().map_or(n.span(), |t| t.span),
+                            n.args.get(1).map(|t| t.span),
+                        ));
                         vs.real_servers.push(rs);
                     }
                 }
@@ -1710,21 +1715,36 @@ impl<'d> Builder<'d> {
                 .help("add the port, or `persistence_timeout`");
             }
         }
-        if let Some(VsAddress::Ip { addr, .. }) = &addr {
+        if let Some(VsAddress::Ip {
+            addr,
+            port: vs_port,
+        }) = &addr
+        {
+            let vs_port = *vs_port;
             let lb = vs.lb_kind.unwrap_or(LbKind::Nat);
-            for (rs, item) in vs
-                .real_servers
-                .iter()
-                .zip(b.items.iter().filter(|i| i.kw() == "real_server"))
-            {
+            for (rs, (addr_span, port_span)) in vs.real_servers.iter().zip(&rs_spans) {
                 let kind = rs.lb_kind.unwrap_or(lb);
                 if kind != LbKind::Tun && rs.addr.is_ipv4() != addr.is_ipv4() {
                     self.error(
                         Code::AddressFamily,
-                        item.args.first().map_or(item.span(), |t| t.span),
+                        *addr_span,
                         "real_server family differs from the virtual server",
                     )
                     .label("only TUN real servers may use the other family");
+                }
+                if let (Some(vport), Some(rport), Some(psp)) = (vs_port, rs.port, port_span) {
+                    if kind != LbKind::Nat && vport != rport {
+                        self.warn(
+                            Code::Inconsistent,
+                            *psp,
+                            format!(
+                                "{} cannot change the port: packets keep port {vport}",
+                                kind.name()
+                            ),
+                        )
+                        .label(format!("port {rport} is ignored with {}", kind.name()))
+                        .help(format!("use port {vport}, or lb_kind NAT to map ports"));
+                    }
                 }
             }
         }

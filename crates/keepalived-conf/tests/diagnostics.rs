@@ -445,6 +445,15 @@ fn duplicate_name() {
 fn inconsistent() {
     let vs = "virtual_server 192.0.2.1 80 {\n  persistence_granularity 255.255.255.0\n}\n";
     expect(vs, &def(), Code::Inconsistent, Severity::Warning, 2, 3);
+    // DR/TUN cannot map ports
+    let dr = "virtual_server 192.0.2.1 80 {\n  lb_kind DR\n  protocol TCP\n  real_server 192.0.2.2 8080 {\n  }\n}\n";
+    let d = expect(dr, &def(), Code::Inconsistent, Severity::Warning, 4, 25);
+    assert_eq!(
+        d.help.as_deref(),
+        Some("use port 80, or lb_kind NAT to map ports")
+    );
+    let nat = dr.replace("DR", "NAT");
+    assert!(parse_str(&nat, &def()).diagnostics.is_empty());
 }
 
 #[test]
