@@ -83,6 +83,19 @@ impl Ipvs {
         Ok(me)
     }
 
+    /// Asks for a socket receive buffer of `bytes` (the kernel doubles it and caps it at
+    /// `net.core.rmem_max`). [`Ipvs::connect`] asks for 4 MiB; a small buffer makes overruns
+    /// (ENOBUFS) likely, which tests of the recovery path use.
+    pub fn set_recv_buffer_size(&mut self, bytes: usize) -> Result<(), Error> {
+        self.sock.set_recv_buffer_size(bytes)?;
+        Ok(())
+    }
+
+    /// Requests per `sendmsg` in [`Ipvs::apply`] (default 256, halved after an overrun).
+    pub fn set_batch_window(&mut self, n: usize) {
+        self.window = n.clamp(1, BATCH_MAX);
+    }
+
     /// The generic-netlink family id of IPVS in this kernel.
     pub fn family_id(&self) -> u16 {
         self.family
