@@ -127,14 +127,23 @@ pub(crate) fn sum_words(mut acc: u64, data: &[u8]) -> u64 {
     acc + u64::from(last)
 }
 
-/// Folds a wide accumulator into a 16-bit one's-complement sum.
+/// Folds a wide accumulator into a 16-bit one's-complement sum (branch-free: after the first
+/// step the value is below 2^33, and three 16-bit folds bring that below 2^16).
 #[inline]
 pub(crate) fn fold(mut acc: u64) -> u16 {
     acc = (acc & 0xffff_ffff) + (acc >> 32);
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
     acc as u16
+}
+
+/// True when a wide accumulator that includes the checksum field folds to 0xffff, i.e. the
+/// checksum verifies. A non-zero sum folds to a value in 1..=0xffff congruent to it modulo
+/// 0xffff, so this is a divisibility test (a multiply, no loop).
+#[inline]
+pub(crate) fn verifies(acc: u64) -> bool {
+    acc != 0 && acc % 0xffff == 0
 }
 
 /// The sum of an address's octets.
@@ -205,6 +214,23 @@ mod test {
             fold(sum_words(0, &[0xff, 0xff, 0xff, 0xff, 0x00, 0x02, 0x01])),
             0x0102
         );
+    }
+
+    #[test]
+    fn fold_and_verifies_agree() {
+        for acc in [
+            1u64,
+            0xfffe,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0x2_fffd,
+            u64::from(u32::MAX) * 9,
+        ] {
+            assert_eq!(verifies(acc), fold(acc) == 0xffff, "{acc:#x}");
+            assert_eq!(u64::from(fold(acc)) % 0xffff, acc % 0xffff, "{acc:#x}");
+        }
+        assert!(!verifies(0));
     }
 
     #[test]

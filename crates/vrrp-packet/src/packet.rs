@@ -5,6 +5,7 @@ use core::net::IpAddr;
 use crate::addresses::{Addresses, Family};
 use crate::checksum::{
     ChecksumMode, ChecksumModes, addr_sum, fold, mcast_sum, pseudo_base, pseudo_sum, sum_words,
+    verifies,
 };
 use crate::error::Error;
 
@@ -291,23 +292,20 @@ impl<T: AsRef<[u8]>> Packet<T> {
 pub(crate) fn matching_modes(msg: &[u8], ipv6: bool, src: IpAddr, dst: IpAddr) -> ChecksumModes {
     let body = sum_words(0, msg);
     if msg.first().is_some_and(|b| b >> 4 == 2) {
-        return if fold(body) == 0xffff {
+        return if verifies(body) {
             ChecksumModes::V2
         } else {
             ChecksumModes::empty()
         };
     }
-    let mut set = ChecksumModes::empty();
-    if fold(body) == 0xffff {
-        set |= ChecksumModes::V3_NO_PSEUDO;
-    }
     let base = body + pseudo_base(src, msg.len());
-    if fold(base + addr_sum(dst)) == 0xffff {
-        set |= ChecksumModes::V3_PSEUDO;
-    }
-    if fold(base + mcast_sum(ipv6)) == 0xffff {
-        set |= ChecksumModes::V3_PSEUDO_MCAST;
-    }
+    let mut set = ChecksumModes::empty();
+    set.set(ChecksumModes::V3_NO_PSEUDO, verifies(body));
+    set.set(ChecksumModes::V3_PSEUDO, verifies(base + addr_sum(dst)));
+    set.set(
+        ChecksumModes::V3_PSEUDO_MCAST,
+        verifies(base + mcast_sum(ipv6)),
+    );
     set
 }
 
