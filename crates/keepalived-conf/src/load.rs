@@ -284,8 +284,7 @@ pub(crate) fn has_wildcard(s: &str) -> bool {
 pub(crate) fn glob(loader: &mut dyn FileLoader, pattern: &Path, limit: usize) -> Vec<PathBuf> {
     let mut current: Vec<PathBuf> = vec![PathBuf::new()];
     let comps: Vec<Component<'_>> = pattern.components().collect();
-    for (idx, c) in comps.iter().enumerate() {
-        let last = idx + 1 == comps.len();
+    for c in &comps {
         let mut next = Vec::new();
         match c {
             Component::Normal(os) => {
@@ -314,7 +313,6 @@ pub(crate) fn glob(loader: &mut dyn FileLoader, pattern: &Path, limit: usize) ->
                 }
             }
         }
-        let _ = last;
         current = next;
         if current.is_empty() {
             break;

@@ -80,13 +80,6 @@ struct Parser<'d> {
 const MAX_NESTING: usize = 64;
 
 impl Parser<'_> {
-    fn peek_tok(&self) -> Option<&Token> {
-        match self.items.get(self.pos) {
-            Some(Item::Tok(t)) => Some(t),
-            _ => None,
-        }
-    }
-
     /// Parses statements until the matching `}` (when `open` is Some) or the end.
     /// Returns the span of the closing brace.
     fn block_items(
@@ -247,7 +240,6 @@ impl Parser<'_> {
             };
         }
         let close = self.block_items(Some(open), &mut items, depth + 1);
-        let _ = self.peek_tok();
         Block { open, close, items }
     }
 }
