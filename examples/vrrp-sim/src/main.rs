@@ -37,7 +37,7 @@ struct Args {
     /// Read more flags from a file (one `flag value` per line).
     #[arg(long)]
     script: Option<std::path::PathBuf>,
-    /// A router: NAME:PRIORITY:ADDRESS[:nopreempt|:preempt_delay=MS|:late|:unicast]...
+    /// A router: `NAME:PRIORITY:ADDRESS[:nopreempt|:preempt_delay=MS|:late|:unicast]...`
     #[arg(long = "router")]
     routers: Vec<String>,
     /// VRRP version, 2 or 3.
@@ -64,7 +64,7 @@ struct Args {
     /// End of the run, in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     until: u64,
-    /// Scripted events: MS:ACTION[:ARGS].
+    /// Scripted events: `MS:ACTION[:ARGS]`.
     #[arg(long = "at")]
     events: Vec<String>,
     /// Also print a line per advert sent.
