@@ -109,8 +109,13 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
+        // Loopback up first: with lo down the kernel refuses IPv4 destinations (EINVAL).
         let mut c = Command::new("unshare");
-        c.arg("-n").arg(exe).arg("bench").args(args).arg("--inner");
+        c.args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+            .arg(exe)
+            .arg("bench")
+            .args(args)
+            .arg("--inner");
         return match c.status() {
             Ok(s) if s.success() => ExitCode::SUCCESS,
             Ok(_) => ExitCode::from(1),
