@@ -28,6 +28,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("keepalived", "keepalived"),
     ("ipvsadm", "ipvsadm"),
     ("arping", "iputils-arping"),
+    ("ping", "iputils-ping"),
     ("busybox", "busybox-static"),
 ];
 

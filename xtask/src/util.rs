@@ -43,7 +43,9 @@ pub(crate) fn find_program(prog: &str) -> Option<PathBuf> {
 /// Runs a command with inherited stdio, failing with the command line on a non-zero exit.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed with {status}");
     }
