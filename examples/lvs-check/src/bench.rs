@@ -5,7 +5,7 @@
 //! 198.51.100.12:10000.. on one host), writes a keepalived.conf with one virtual server and
 //! `--servers` real servers, each with a TCP_CHECK at `--delay-loop`, starts a listener farm
 //! (`lvs-check-bench serve`) on the real-server host, then measures `lvs-check` on that config
-//! in the checker namespace: CPU % (user + system over the measured window), RSS, and timer
+//! in the checker namespace: CPU % (scheduler run time over the measured window), RSS, and timer
 //! lateness (how late each check started against its absolute deadline). With `--keepalived`,
 //! the same config runs under `keepalived --check` (needs IPVS: run it in the kernel lab) and is
 //! measured the same way (the whole process tree). Prints one JSON line per program.
@@ -101,7 +101,7 @@ fn serve(addr: IpAddr, first: u16, count: u16) -> ExitCode {
     })
 }
 
-/// (user + system CPU seconds, RSS KiB) of `pid` and its descendants.
+/// (CPU seconds, RSS KiB) of `pid` and its descendants.
 fn tree_usage(pid: i32) -> (f64, u64) {
     let mut pids = vec![pid];
     // Parent links of every process, then the descendants of `pid` (bounded by the process count).
@@ -130,9 +130,21 @@ fn tree_usage(pid: i32) -> (f64, u64) {
     let mut cpu = 0.0;
     let mut rss = 0;
     for p in pids {
-        if let Some(f) = stat_fields(p) {
-            let ticks: u64 = f[11..13].iter().filter_map(|x| x.parse::<u64>().ok()).sum();
-            cpu += ticks as f64 / 100.0;
+        // Scheduler run time of every thread, in ns (/proc/PID/task/TID/schedstat, field 1).
+        // utime/stime are sampled at the tick and miss a program that wakes on the tick and
+        // sleeps again before the next one (which is what an aligned checker does).
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+            for t in tasks.flatten() {
+                let ns = std::fs::read_to_string(t.path().join("schedstat"))
+                    .ok()
+                    .and_then(|s| {
+                        s.split_whitespace()
+                            .next()
+                            .and_then(|v| v.parse::<u64>().ok())
+                    })
+                    .unwrap_or(0);
+                cpu += ns as f64 / 1e9;
+            }
         }
         rss += std::fs::read_to_string(format!("/proc/{p}/status"))
             .ok()
@@ -174,7 +186,7 @@ fn measure(child: &Child, warm: f64, seconds: f64) -> (f64, u64) {
 
 fn config(dir: &Path, servers: u16, delay_loop: f64) -> anyhow::Result<PathBuf> {
     let mut text = format!(
-        "virtual_server 203.0.113.62 80 {{\n    delay_loop {delay_loop}\n    lb_algo wrr\n    lb_kind DR\n    protocol TCP\n"
+        "virtual_server 203.0.113.62 80 {{\n    delay_loop {delay_loop}\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
     );
     for i in 0..servers {
         text.push_str(&format!(

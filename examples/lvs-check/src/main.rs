@@ -344,27 +344,19 @@ async fn continuous(cli: &Cli, specs: Vec<VirtualServerSpec>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// User + system CPU time of this process.
+/// CPU time of this process: the scheduler's run time of every thread
+/// (/proc/self/task/*/schedstat, ns), which unlike utime/stime is not sampled at the tick.
 fn cpu_time() -> Duration {
-    // /proc/self/stat fields 14 and 15 (utime, stime) in clock ticks.
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return Duration::ZERO;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // After ")": state is field 3, so utime (14) is index 11, stime (15) index 12.
-    let ticks: u64 = f
-        .get(11..13)
-        .map(|v| v.iter().filter_map(|x| x.parse::<u64>().ok()).sum())
-        .unwrap_or(0);
-    Duration::from_secs_f64(ticks as f64 / clock_ticks())
-}
-
-fn clock_ticks() -> f64 {
-    // sysconf(_SC_CLK_TCK) is 100 on Linux.
-    100.0
+    let mut ns = 0u64;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            ns += std::fs::read_to_string(t.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(ns)
 }
 
 /// Resident set size in KiB (VmRSS).
