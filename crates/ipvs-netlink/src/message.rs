@@ -447,9 +447,9 @@ fn parse_genl(c: u8, attrs: &[u8]) -> Option<Reply> {
             let mut t = Timeouts::default();
             for (k, v) in Attrs::new(attrs) {
                 match k {
-                    attr::TIMEOUT_TCP => t.tcp = wire::get_u32(v)?,
-                    attr::TIMEOUT_TCP_FIN => t.tcp_fin = wire::get_u32(v)?,
-                    attr::TIMEOUT_UDP => t.udp = wire::get_u32(v)?,
+                    attr::TIMEOUT_TCP => t.tcp = wire::get_u32(v).unwrap_or(0),
+                    attr::TIMEOUT_TCP_FIN => t.tcp_fin = wire::get_u32(v).unwrap_or(0),
+                    attr::TIMEOUT_UDP => t.udp = wire::get_u32(v).unwrap_or(0),
                     _ => {}
                 }
             }
@@ -462,8 +462,8 @@ fn parse_genl(c: u8, attrs: &[u8]) -> Option<Reply> {
             };
             for (k, v) in Attrs::new(attrs) {
                 match k {
-                    info::VERSION => i.version = wire::get_u32(v)?,
-                    info::CONN_TAB_SIZE => i.conn_tab_size = wire::get_u32(v)?,
+                    info::VERSION => i.version = wire::get_u32(v).unwrap_or(0),
+                    info::CONN_TAB_SIZE => i.conn_tab_size = wire::get_u32(v).unwrap_or(0),
                     _ => {}
                 }
             }
