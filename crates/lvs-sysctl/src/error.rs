@@ -21,6 +21,16 @@ pub enum Error {
         /// ipv4 or ipv6.
         family: &'static str,
     },
+    /// The TUN profile's tunnel has no `conf` directory.
+    #[error(
+        "{iface} has no /proc/sys/net/{family}/conf/{iface}: load the ipip module (modprobe ipip) and bring {iface} up first (lvs-vip ensure_tunl0_vip); the kernel creates the directory once the tunnel is up"
+    )]
+    TunnelMissing {
+        /// The tunnel.
+        iface: IfName,
+        /// ipv4.
+        family: &'static str,
+    },
     /// The key's file does not exist (an older kernel, or IPv6 disabled at boot).
     #[error("{key}: no such sysctl ({path} does not exist; older kernel or IPv6 disabled?)")]
     NoSuchKey {

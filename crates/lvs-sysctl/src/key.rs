@@ -427,8 +427,9 @@ impl Key {
 
     /// Whether the kernel copies a write of this key into other keys (so that restoring it
     /// alone does not restore them): `ip_forward`, `conf.all.forwarding` (both families),
-    /// `ipv6.conf.all.disable_ipv6`, and every `conf.default.*` key (copied into interfaces whose
-    /// value was never written, `devinet_copy_dflt_conf`).
+    /// `ipv6.conf.all.disable_ipv6` and `ipv6.conf.all.addr_gen_mode` (into `default` and every
+    /// interface), and every IPv4 `conf.default.*` key (into interfaces whose value was never
+    /// written, `devinet_copy_dflt_conf`). IPv6 `default` is only copied into new interfaces.
     pub fn propagates(&self) -> bool {
         match self {
             Self::IpForward => true,
@@ -437,7 +438,10 @@ impl Key {
             }
             Self::Ipv6 { scope, param } => {
                 *scope == Scope::All
-                    && matches!(param, Ipv6Conf::Forwarding | Ipv6Conf::DisableIpv6)
+                    && matches!(
+                        param,
+                        Ipv6Conf::Forwarding | Ipv6Conf::DisableIpv6 | Ipv6Conf::AddrGenMode
+                    )
             }
         }
     }
@@ -739,7 +743,9 @@ mod tests {
         assert!(!Key::ipv4(Scope::All, Ipv4Conf::RpFilter).propagates());
         assert!(!Key::ipv4(eth0(), Ipv4Conf::Forwarding).propagates());
         assert!(Key::ipv6(Scope::All, Ipv6Conf::DisableIpv6).propagates());
+        assert!(Key::ipv6(Scope::All, Ipv6Conf::AddrGenMode).propagates());
         assert!(!Key::ipv6(Scope::All, Ipv6Conf::AcceptDad).propagates());
+        assert!(!Key::ipv6(Scope::Default, Ipv6Conf::AcceptRa).propagates());
     }
 
     #[test]

@@ -226,9 +226,11 @@ impl Profile {
             Self::DrRealServer { arp_ifaces } => p.arp(arp_ifaces, "lo")?,
             Self::TunRealServer { tunnel, arp_ifaces } => {
                 // The tunnel must exist before anything is planned.
+                // The tunnel must exist, and be up: the kernel only creates tunl0's conf
+                // directory once its MTU is valid, which happens when it goes up.
                 let rp = Key::ipv4(Scope::Iface(tunnel.clone()), Ipv4Conf::RpFilter);
-                if let Err(e @ Error::NoSuchInterface { .. }) = current.get(&rp) {
-                    return Err(e);
+                if let Err(Error::NoSuchInterface { iface, family }) = current.get(&rp) {
+                    return Err(Error::TunnelMissing { iface, family });
                 }
                 p.arp(arp_ifaces, tunnel.as_str())?;
                 p.rp_filter_off(
@@ -668,9 +670,10 @@ mod tests {
             .plan(&host(&["eth0"]))
             .unwrap_err();
         assert!(
-            matches!(&e, Error::NoSuchInterface { iface, .. } if iface.as_str() == "tunl0"),
+            matches!(&e, Error::TunnelMissing { iface, .. } if iface.as_str() == "tunl0"),
             "{e}"
         );
+        assert!(e.to_string().contains("modprobe ipip"), "{e}");
     }
 
     #[test]

@@ -84,6 +84,12 @@ fn arp_for_the_vip_follows_max_of_all_and_the_incoming_interface() {
         return;
     }
     let t = topology();
+    // A new namespace copies the root's IPv4 all/default values: start from known ones.
+    for scope in ["all", "eth0"] {
+        t.set(&v4(scope, Ipv4Conf::ArpIgnore), 0);
+        t.set(&v4(scope, Ipv4Conf::ArpAnnounce), 0);
+        t.set(&v4(scope, Ipv4Conf::ArpFilter), 0);
+    }
     let root_before = Snapshot::capture(&Procfs::system())
         .unwrap()
         .value(&v4("all", Ipv4Conf::ArpIgnore));

@@ -38,6 +38,14 @@ fn sysctl_n(ns: &Netns, key: &Key) -> i32 {
         .unwrap()
 }
 
+/// Sets the values a test starts from. A new namespace copies the root namespace's IPv4
+/// `all`/`default` values (`net.core.devconf_inherit_init_net=0`), so tests never rely on them.
+fn start_from(ns: &Netns, values: &[(&Key, i32)]) {
+    for (k, v) in values {
+        sysctl_w(ns, k, *v);
+    }
+}
+
 fn sysctl_w(ns: &Netns, key: &Key, v: i32) {
     ns.run(&["sysctl", "-q", "-w", &format!("{key}={v}")])
         .unwrap();
@@ -112,8 +120,15 @@ fn kernel_combination_rules_match_effective() {
         "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
     ])
     .unwrap();
-    sysctl_w(&ns, &v4("all", Ipv4Conf::ArpIgnore), 1);
-    sysctl_w(&ns, &v4("eth0", Ipv4Conf::ArpFilter), 1);
+    start_from(
+        &ns,
+        &[
+            (&v4("all", Ipv4Conf::ArpIgnore), 1),
+            (&v4("eth0", Ipv4Conf::ArpIgnore), 0),
+            (&v4("all", Ipv4Conf::ArpFilter), 0),
+            (&v4("eth0", Ipv4Conf::ArpFilter), 1),
+        ],
+    );
     let (ign, filt) = inside(&ns, |sys| {
         let eth0 = n("eth0");
         (
@@ -146,8 +161,16 @@ fn dr_profile_apply_and_revert_in_a_namespace() {
     ])
     .unwrap();
     // The seed's mistake, plus an odd prior value to restore.
-    sysctl_w(&ns, &v4("lo", Ipv4Conf::ArpIgnore), 1);
-    sysctl_w(&ns, &v4("lo", Ipv4Conf::ArpAnnounce), 2);
+    start_from(
+        &ns,
+        &[
+            (&v4("all", Ipv4Conf::ArpIgnore), 0),
+            (&v4("all", Ipv4Conf::ArpAnnounce), 0),
+            (&v4("eth0.100", Ipv4Conf::ArpAnnounce), 0),
+            (&v4("lo", Ipv4Conf::ArpIgnore), 1),
+            (&v4("lo", Ipv4Conf::ArpAnnounce), 2),
+        ],
+    );
     ns.run(&[
         "sh",
         "-c",
@@ -217,6 +240,14 @@ fn director_revert_restores_what_ip_forward_rewrote() {
         "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
     ])
     .unwrap();
+    start_from(
+        &ns,
+        &[
+            (&Key::IpForward, 0),
+            (&Key::ipv6(Scope::All, Ipv6Conf::Forwarding), 0),
+            (&v4("all", Ipv4Conf::AcceptRedirects), 1),
+        ],
+    );
     sysctl_w(&ns, &v4("eth0", Ipv4Conf::Forwarding), 1);
     sysctl_w(
         &ns,
@@ -283,10 +314,21 @@ fn writing_default_reaches_never_written_interfaces() {
         "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
     ])
     .unwrap();
+    let eth0_before = sysctl_n(&ns, &v4("eth0", Ipv4Conf::ArpIgnore));
+    let new = if eth0_before == 2 { 3 } else { 2 };
     sysctl_w(&ns, &v4("eth1", Ipv4Conf::ArpIgnore), 0); // written explicitly: keeps its value
-    sysctl_w(&ns, &v4("default", Ipv4Conf::ArpIgnore), 2);
-    assert_eq!(sysctl_n(&ns, &v4("eth0", Ipv4Conf::ArpIgnore)), 2);
+    sysctl_w(&ns, &v4("default", Ipv4Conf::ArpIgnore), new);
     assert_eq!(sysctl_n(&ns, &v4("eth1", Ipv4Conf::ArpIgnore)), 0);
+    // eth0 was never written here, so the kernel copies default into it, unless the hidden
+    // "written" bit came along with the root namespace's default (it does when something wrote
+    // the root's conf.default.arp_ignore, as in the lab's VM): then eth0 keeps its value. Either
+    // way procfs cannot tell in advance, which is why plans record every interface's value as a
+    // side effect of writing default.
+    let eth0 = sysctl_n(&ns, &v4("eth0", Ipv4Conf::ArpIgnore));
+    assert!(eth0 == new || eth0 == eth0_before, "eth0 arp_ignore {eth0}");
+    if eth0 == eth0_before {
+        println!("note: default was not copied into eth0 on this host (root default was written)");
+    }
     assert!(Key::ipv4(Scope::Default, Ipv4Conf::ArpIgnore).propagates());
 }
 
@@ -319,8 +361,16 @@ fn vmac_profile_on_a_real_macvlan() {
         return;
     }
     // A distribution-style strict rp_filter on all (and default).
-    sysctl_w(&ns, &v4("all", Ipv4Conf::RpFilter), 1);
-    sysctl_w(&ns, &v4("default", Ipv4Conf::RpFilter), 1);
+    start_from(
+        &ns,
+        &[
+            (&v4("eth0", Ipv4Conf::RpFilter), 0),
+            (&v4("eth1", Ipv4Conf::RpFilter), 0),
+            (&v4("lo", Ipv4Conf::RpFilter), 0),
+            (&v4("all", Ipv4Conf::RpFilter), 1),
+            (&v4("default", Ipv4Conf::RpFilter), 1),
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("vmac.json");
     let profile = Profile::vmac(n("vrrp.51"), n("eth0"), false);
@@ -356,4 +406,42 @@ fn vmac_profile_on_a_real_macvlan() {
         Snapshot::capture(sys).unwrap()
     });
     assert_eq!(after, before);
+}
+
+#[test]
+fn ipv6_all_and_default_propagation() {
+    if skip_unless("ipv6_all_and_default_propagation", &["ip", "sysctl"]) {
+        return;
+    }
+    // What Key::propagates() claims for IPv6: all.addr_gen_mode and all.disable_ipv6 are copied
+    // into default and every interface; default is not copied into existing interfaces.
+    let ns = Netns::new("sysctl-v6").unwrap();
+    ns.run(&[
+        "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+    ])
+    .unwrap();
+    let eth0 = Scope::Iface(n("eth0"));
+    let ra_before = sysctl_n(&ns, &Key::ipv6(eth0.clone(), Ipv6Conf::AcceptRa));
+    let ra_new = if ra_before == 2 { 0 } else { 2 };
+    sysctl_w(&ns, &Key::ipv6(Scope::Default, Ipv6Conf::AcceptRa), ra_new);
+    assert_eq!(
+        sysctl_n(&ns, &Key::ipv6(eth0.clone(), Ipv6Conf::AcceptRa)),
+        ra_before
+    );
+    assert!(!Key::ipv6(Scope::Default, Ipv6Conf::AcceptRa).propagates());
+
+    sysctl_w(&ns, &Key::ipv6(Scope::All, Ipv6Conf::AddrGenMode), 1);
+    assert_eq!(
+        sysctl_n(&ns, &Key::ipv6(eth0.clone(), Ipv6Conf::AddrGenMode)),
+        1
+    );
+    assert_eq!(
+        sysctl_n(&ns, &Key::ipv6(Scope::Default, Ipv6Conf::AddrGenMode)),
+        1
+    );
+    assert!(Key::ipv6(Scope::All, Ipv6Conf::AddrGenMode).propagates());
+
+    sysctl_w(&ns, &Key::ipv6(Scope::All, Ipv6Conf::DisableIpv6), 1);
+    assert_eq!(sysctl_n(&ns, &Key::ipv6(eth0, Ipv6Conf::DisableIpv6)), 1);
+    assert!(Key::ipv6(Scope::All, Ipv6Conf::DisableIpv6).propagates());
 }
