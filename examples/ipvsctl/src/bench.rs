@@ -7,6 +7,9 @@
 //! 2. list them with `ipvsadm -Ln` and `ipvsctl -Ln` (output to a pipe, checked equal);
 //! 3. reconcile with one service's destination weight changed (dump + diff + apply).
 //!
+//! `--no-estimation` sets `net.ipv4.vs.run_estimation=0` in that namespace first (the kernel's
+//! rate estimators otherwise take CPU in proportion to the table size).
+//!
 //! It runs in a fresh network namespace (`unshare -n`), so the caller's IPVS table is never
 //! touched. Needs root, the ip_vs module, `unshare` and ipvsadm.
 
@@ -22,6 +25,7 @@ struct Opts {
     dests: usize,
     ipvsadm: String,
     inner: bool,
+    no_estimation: bool,
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -30,6 +34,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         dests: 4,
         ipvsadm: "ipvsadm".into(),
         inner: false,
+        no_estimation: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -43,6 +48,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             "--dests" => o.dests = it.next().and_then(|v| v.parse().ok()).ok_or("--dests M")?,
             "--ipvsadm" => o.ipvsadm = it.next().cloned().ok_or("--ipvsadm PATH")?,
             "--inner" => o.inner = true,
+            "--no-estimation" => o.no_estimation = true,
             other => return Err(format!("bench: unknown argument {other}")),
         }
     }
@@ -136,6 +142,12 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 
 fn inner(o: &Opts) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    if o.no_estimation {
+        // Rate estimators cost CPU per service and destination (a kernel thread walks them
+        // every 2 s); with one slow vCPU they dominate. This namespace only.
+        std::fs::write("/proc/sys/net/ipv4/vs/run_estimation", "0")
+            .map_err(|e| format!("run_estimation: {e}"))?;
+    }
     let text = rules(o.services, o.dests);
     let mut ipvs = Ipvs::connect().map_err(|e| e.to_string())?;
     let flush = |ipvs: &mut Ipvs| ipvs.flush().map_err(|e| e.to_string());

@@ -28,7 +28,7 @@ Usage:
   ipvsctl --set tcp tcpfin udp
   ipvsctl --start-daemon {master|backup} [daemon-options]
   ipvsctl --stop-daemon {master|backup}
-  ipvsctl bench [--services N] [--dests M] [--ipvsadm PATH]
+  ipvsctl bench [--services N] [--dests M] [--ipvsadm PATH] [--no-estimation]
   ipvsctl -h
 
 virtual-service: --tcp-service|-t addr:port, --udp-service|-u addr:port,
