@@ -46,6 +46,8 @@
 //! assert_eq!(pool.members(), vec![(Dest::Real(1), 1)]);
 //! ```
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 /// Timing options of one checker (keepalived's effective values).
@@ -239,6 +241,8 @@ struct CheckState {
     anchor: Duration,
     next: Duration,
     in_flight: bool,
+    /// Bumped at every reschedule: older entries in the deadline heap are stale.
+    generation: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +270,8 @@ pub struct Pool {
     rs: Vec<RsState>,
     rng: u64,
     started: bool,
+    /// (deadline, generation, rs, check) of every check not in flight; O(log n) scheduling.
+    heap: BinaryHeap<Reverse<(Duration, u32, usize, usize)>>,
 }
 
 enum Next {
@@ -297,6 +303,7 @@ impl Pool {
                         anchor: Duration::ZERO,
                         next: Duration::ZERO,
                         in_flight: false,
+                        generation: 0,
                     })
                     .collect(),
             })
@@ -312,6 +319,7 @@ impl Pool {
             rs,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             started: false,
+            heap: BinaryHeap::new(),
         }
     }
 
@@ -340,6 +348,7 @@ impl Pool {
                 let ck = &mut self.rs[i].checks[c];
                 ck.anchor = now + delay;
                 ck.next = now + delay;
+                self.heap.push(Reverse((ck.next, ck.generation, i, c)));
             }
             let rs = &mut self.rs[i];
             if (rs.num_failed == 0 && !rs.alive) || (rs.inhibit && rs.set.is_none()) {
@@ -378,14 +387,19 @@ impl Pool {
         if !self.started {
             return v;
         }
-        for (i, rs) in self.rs.iter_mut().enumerate() {
-            for (c, ck) in rs.checks.iter_mut().enumerate() {
-                if !ck.in_flight && ck.next <= now {
-                    ck.in_flight = true;
-                    v.push(CheckId { rs: i, check: c });
-                }
+        while let Some(&Reverse((t, generation, i, c))) = self.heap.peek() {
+            if t > now {
+                break;
             }
+            self.heap.pop();
+            let ck = &mut self.rs[i].checks[c];
+            if ck.in_flight || ck.generation != generation {
+                continue;
+            }
+            ck.in_flight = true;
+            v.push(CheckId { rs: i, check: c });
         }
+        v.sort_unstable();
         v
     }
 
@@ -394,12 +408,9 @@ impl Pool {
         if !self.started {
             return None;
         }
-        self.rs
-            .iter()
-            .flat_map(|r| r.checks.iter())
-            .filter(|c| !c.in_flight)
-            .map(|c| c.next)
-            .min()
+        // A stale entry (left by a check rescheduled through `on_result_final`) can make this
+        // earlier than the truth: the caller then wakes once for nothing, and `due` drops it.
+        self.heap.peek().map(|Reverse((t, ..))| *t)
     }
 
     /// Reports the result of a check started from [`Pool::due`].
@@ -461,6 +472,7 @@ impl Pool {
         let ck = &mut self.rs[id.rs].checks[id.check];
         ck.has_run = true;
         ck.in_flight = false;
+        ck.generation = ck.generation.wrapping_add(1);
         ck.next = match next {
             Next::Retry => now + ck.timing.delay_before_retry,
             Next::Loop => {
@@ -473,6 +485,8 @@ impl Pool {
                 }
             }
         };
+        let entry = Reverse((ck.next, ck.generation, id.rs, id.check));
+        self.heap.push(entry);
         out
     }
 

@@ -128,6 +128,9 @@ impl Monitor {
         loop {
             let now = since(Instant::now());
             for v in 0..self.pools.len() {
+                if self.pools[v].next_deadline().is_none_or(|d| d > now) {
+                    continue;
+                }
                 for id in self.pools[v].due(now) {
                     let scheduled = self.pools[v].scheduled_at(id).unwrap_or(now);
                     let probe = self.probes[v][id.rs][id.check].clone();
@@ -147,18 +150,25 @@ impl Monitor {
             let sleep = tokio::time::sleep_until(start + next.unwrap_or(Duration::from_secs(3600)));
             tokio::select! {
                 () = &mut stop => break,
-                Some((v, id, scheduled, started, outcome)) = rx.recv() => {
-                    let t = since(Instant::now());
-                    let was = self.pools[v].is_alive(id.rs);
-                    let actions = self.pools[v].on_result(t, id, outcome.result());
-                    let now_up = self.pools[v].is_alive(id.rs);
-                    let reason = outcome.reason.clone();
-                    sink(&self, Event::Check { t, vs: v, id, scheduled, started, outcome });
-                    if was != now_up {
-                        sink(&self, Event::Transition { t, vs: v, rs: id.rs, up: now_up, reason });
+                Some(first) = rx.recv() => {
+                    // Every result that is already there, then one scheduling pass.
+                    let mut batch = vec![first];
+                    while let Ok(more) = rx.try_recv() {
+                        batch.push(more);
                     }
-                    for action in actions {
-                        sink(&self, Event::Action { t, vs: v, action });
+                    let t = since(Instant::now());
+                    for (v, id, scheduled, started, outcome) in batch {
+                        let was = self.pools[v].is_alive(id.rs);
+                        let actions = self.pools[v].on_result(t, id, outcome.result());
+                        let now_up = self.pools[v].is_alive(id.rs);
+                        let reason = outcome.reason.clone();
+                        sink(&self, Event::Check { t, vs: v, id, scheduled, started, outcome });
+                        if was != now_up {
+                            sink(&self, Event::Transition { t, vs: v, rs: id.rs, up: now_up, reason });
+                        }
+                        for action in actions {
+                            sink(&self, Event::Action { t, vs: v, action });
+                        }
                     }
                 }
                 () = sleep => {}
