@@ -10,8 +10,9 @@
 //! `--no-estimation` sets `net.ipv4.vs.run_estimation=0` in that namespace first (the kernel's
 //! rate estimators otherwise take CPU in proportion to the table size).
 //!
-//! It runs in a fresh network namespace (`unshare -n`), so the caller's IPVS table is never
-//! touched. Needs root, the ip_vs module, `unshare` and ipvsadm.
+//! Each tool gets a fresh network namespace (the ipvsadm one is deleted before ipvsctl runs, so
+//! neither pays for the other's estimators or destination trash), and the caller's IPVS table
+//! is never touched. Needs root, the ip_vs module, iproute2 and ipvsadm.
 
 use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
@@ -19,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use ipvs_netlink::reconcile::DesiredState;
 use ipvs_netlink::{Ipvs, ipvsadm};
+use lvs_testkit::Netns;
 
 struct Opts {
     services: usize,
     dests: usize,
     ipvsadm: String,
-    inner: bool,
     no_estimation: bool,
 }
 
@@ -33,7 +34,6 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         services: 10_000,
         dests: 4,
         ipvsadm: "ipvsadm".into(),
-        inner: false,
         no_estimation: false,
     };
     let mut it = args.iter();
@@ -47,7 +47,6 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             }
             "--dests" => o.dests = it.next().and_then(|v| v.parse().ok()).ok_or("--dests M")?,
             "--ipvsadm" => o.ipvsadm = it.next().cloned().ok_or("--ipvsadm PATH")?,
-            "--inner" => o.inner = true,
             "--no-estimation" => o.no_estimation = true,
             other => return Err(format!("bench: unknown argument {other}")),
         }
@@ -106,31 +105,6 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !o.inner {
-        // Re-run inside a private network namespace.
-        let exe = match std::env::current_exe() {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("bench: {e}");
-                return ExitCode::from(1);
-            }
-        };
-        // Loopback up first: with lo down the kernel refuses IPv4 destinations (EINVAL).
-        let mut c = Command::new("unshare");
-        c.args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
-            .arg(exe)
-            .arg("bench")
-            .args(args)
-            .arg("--inner");
-        return match c.status() {
-            Ok(s) if s.success() => ExitCode::SUCCESS,
-            Ok(_) => ExitCode::from(1),
-            Err(e) => {
-                eprintln!("bench: unshare: {e}");
-                ExitCode::from(1)
-            }
-        };
-    }
     match inner(&o) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -140,100 +114,107 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 }
 
-fn inner(o: &Opts) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+/// A fresh namespace (loopback up; IPv4 destinations need it), with estimation off if asked.
+fn namespace(tag: &str, o: &Opts) -> Result<Netns, String> {
+    let ns = Netns::new(tag).map_err(|e| format!("netns: {e}"))?;
     if o.no_estimation {
         // Rate estimators cost CPU per service and destination (a kernel thread walks them
         // every 2 s); with one slow vCPU they dominate. This namespace only.
-        std::fs::write("/proc/sys/net/ipv4/vs/run_estimation", "0")
+        ns.run(&["sh", "-c", "echo 0 > /proc/sys/net/ipv4/vs/run_estimation"])
             .map_err(|e| format!("run_estimation: {e}"))?;
     }
-    let text = rules(o.services, o.dests);
-    let mut ipvs = Ipvs::connect().map_err(|e| e.to_string())?;
-    let flush = |ipvs: &mut Ipvs| ipvs.flush().map_err(|e| e.to_string());
+    Ok(ns)
+}
 
-    flush(&mut ipvs)?;
-    let (t_adm_r, _) = timed(
-        {
-            let mut c = Command::new(&o.ipvsadm);
-            c.arg("-R");
-            c
-        },
-        Some(text.as_bytes()),
-    )?;
-    let n_adm = ipvs.services().map_err(|e| e.to_string())?.len();
-    let save_adm = ipvsadm::save(&ipvs.dump().map_err(|e| e.to_string())?);
-    flush(&mut ipvs)?;
-    let (t_ctl_r, _) = timed(
-        {
-            let mut c = Command::new(&exe);
-            c.arg("-R");
-            c
-        },
-        Some(text.as_bytes()),
-    )?;
-    let dump = ipvs.dump().map_err(|e| e.to_string())?;
+fn in_ns<R: Send>(
+    ns: &Netns,
+    f: impl FnOnce(&mut Ipvs) -> Result<R, String> + Send,
+) -> Result<R, String> {
+    ns.enter(|| {
+        let mut ipvs = Ipvs::connect().map_err(|e| e.to_string())?;
+        f(&mut ipvs)
+    })
+    .map_err(|e| e.to_string())?
+}
+
+fn inner(o: &Opts) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let text = rules(o.services, o.dests);
+
+    // ipvsadm in its own namespace; the namespace is gone before ipvsctl runs, so neither
+    // run pays for the other's estimators or destination trash.
+    let (t_adm_r, t_adm_l, out_adm, save_adm) = {
+        let ns = namespace("benchadm", o)?;
+        let mut c = ns.cmd(&o.ipvsadm);
+        c.arg("-R");
+        let (t_r, _) = timed(c, Some(text.as_bytes()))?;
+        let mut c = ns.cmd(&o.ipvsadm);
+        c.arg("-Ln");
+        let (t_l, out) = timed(c, None)?;
+        let save = in_ns(&ns, |ipvs| {
+            Ok(ipvsadm::save(&ipvs.dump().map_err(|e| e.to_string())?))
+        })?;
+        (t_r, t_l, out, save)
+    };
+
+    let ns = namespace("benchctl", o)?;
+    let mut c = ns.cmd(exe.to_str().ok_or("exe path")?);
+    c.arg("-R");
+    let (t_ctl_r, _) = timed(c, Some(text.as_bytes()))?;
+    let mut c = ns.cmd(exe.to_str().ok_or("exe path")?);
+    c.arg("-Ln");
+    let (t_ctl_l, out_ctl) = timed(c, None)?;
+    let dump = in_ns(&ns, |ipvs| ipvs.dump().map_err(|e| e.to_string()))?;
     let save_ctl = ipvsadm::save(&dump);
-    if n_adm != o.services || dump.len() != o.services || save_adm != save_ctl {
+    if dump.len() != o.services || save_adm != save_ctl {
         return Err(format!(
-            "restores differ: ipvsadm made {n_adm} services, ipvsctl {} (saves equal: {})",
+            "restores differ: ipvsctl made {} services (saves equal: {})",
             dump.len(),
             save_adm == save_ctl
         ));
     }
-
-    let (t_adm_l, out_adm) = timed(
-        {
-            let mut c = Command::new(&o.ipvsadm);
-            c.arg("-Ln");
-            c
-        },
-        None,
-    )?;
-    let (t_ctl_l, out_ctl) = timed(
-        {
-            let mut c = Command::new(&exe);
-            c.arg("-Ln");
-            c
-        },
-        None,
-    )?;
     if out_adm != out_ctl {
         return Err("ipvsadm -Ln and ipvsctl -Ln outputs differ".into());
     }
 
     // Reconcile: one destination weight changed among all services.
-    let mut desired = DesiredState::from_dump(&dump);
-    let mut services = desired.services().to_vec();
+    let mut services = DesiredState::from_dump(&dump).services().to_vec();
     let mid = services.len() / 2;
-    if let Some((_, ds)) = services.get_mut(mid) {
-        if let Some(d) = ds.first_mut() {
-            d.weight = 7;
+    if let Some(d) = services.get_mut(mid).and_then(|(_, ds)| ds.first_mut()) {
+        d.weight = 7;
+    }
+    let desired: DesiredState = services.into_iter().collect();
+    let (t_rec, t_noop) = in_ns(&ns, |ipvs| {
+        let start = Instant::now();
+        let report = ipvs.reconcile(&desired).map_err(|e| e.to_string())?;
+        let t_rec = start.elapsed();
+        if report.changes.len() != 1 || !report.is_ok() {
+            return Err(format!(
+                "reconcile made {} changes, ok={}",
+                report.changes.len(),
+                report.is_ok()
+            ));
         }
-    }
-    desired = services.into_iter().collect();
-    let start = Instant::now();
-    let report = ipvs.reconcile(&desired).map_err(|e| e.to_string())?;
-    let t_rec = start.elapsed();
-    if report.changes.len() != 1 || !report.is_ok() {
-        return Err(format!(
-            "reconcile made {} changes, ok={}",
-            report.changes.len(),
-            report.is_ok()
-        ));
-    }
-    let start = Instant::now();
-    let report2 = ipvs.reconcile(&desired).map_err(|e| e.to_string())?;
-    let t_noop = start.elapsed();
-    if !report2.changes.is_empty() {
-        return Err("second reconcile was not a no-op".into());
-    }
-    flush(&mut ipvs)?;
+        let start = Instant::now();
+        let report2 = ipvs.reconcile(&desired).map_err(|e| e.to_string())?;
+        let t_noop = start.elapsed();
+        if !report2.changes.is_empty() {
+            return Err("second reconcile was not a no-op".into());
+        }
+        Ok((t_rec, t_noop))
+    })?;
+    drop(ns);
 
     let s = |d: Duration| d.as_secs_f64();
     println!(
-        "ipvsctl bench: {} TCP services x {} DR destinations",
-        o.services, o.dests
+        "ipvsctl bench: {} TCP services x {} DR destinations{}",
+        o.services,
+        o.dests,
+        if o.no_estimation {
+            " (run_estimation=0)"
+        } else {
+            ""
+        }
     );
     println!("| operation | ipvsadm 1.31 | ipvsctl | ratio |");
     println!("|---|---|---|---|");
