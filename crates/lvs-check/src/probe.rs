@@ -139,13 +139,13 @@ fn unspecified(addr: &SocketAddr) -> IpAddr {
 }
 
 fn socket(t: &Target, ty: Type, proto: Protocol) -> io::Result<Socket> {
-    let s = Socket::new(Domain::for_address(t.addr), ty, Some(proto))?;
+    // SOCK_NONBLOCK (and socket2's SOCK_CLOEXEC) at creation: no fcntl calls per check.
+    let s = Socket::new(Domain::for_address(t.addr), ty.nonblocking(), Some(proto))?;
     setup(&s, t)?;
     Ok(s)
 }
 
 fn setup(s: &Socket, t: &Target) -> io::Result<()> {
-    s.set_nonblocking(true)?;
     if let Some(m) = t.fwmark {
         s.set_mark(m)?;
     }
@@ -707,9 +707,9 @@ async fn ping(t: &Target, deadline: Instant) -> Outcome {
         (Domain::IPV6, Protocol::ICMPV6)
     };
     // An unprivileged ping socket when ping_group_range allows it, else a raw socket (root).
-    let (sock, raw) = match Socket::new(domain, Type::DGRAM, Some(proto)) {
+    let (sock, raw) = match Socket::new(domain, Type::DGRAM.nonblocking(), Some(proto)) {
         Ok(s) => (s, false),
-        Err(_) => match Socket::new(domain, Type::RAW, Some(proto)) {
+        Err(_) => match Socket::new(domain, Type::RAW.nonblocking(), Some(proto)) {
             Ok(s) => (s, true),
             Err(e) => return Outcome::fail(format!("PING {ip}: cannot open an ICMP socket: {e}")),
         },
