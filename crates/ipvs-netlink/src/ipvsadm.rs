@@ -322,8 +322,9 @@ fn number(s: &str, min: i64, max: i64) -> Option<i64> {
 }
 
 /// Parses `addr[:port]` / `[v6]:port` as ipvsadm's `parse_service`: returns the address
-/// and the port if one was given. Names are not resolved.
-pub fn parse_addr_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
+/// and the port if one was given. Host and service names are looked up in `/etc/hosts`
+/// and `/etc/services` (the port for `proto`).
+pub fn parse_addr_port(s: &str, proto: Protocol) -> Option<(IpAddr, Option<u16>)> {
     if s.is_empty() || s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -341,11 +342,20 @@ pub fn parse_addr_port(s: &str) -> Option<(IpAddr, Option<u16>)> {
     };
     let ip = if let Ok(v6) = host.parse::<std::net::Ipv6Addr>() {
         IpAddr::V6(v6)
+    } else if let Some(v4) = inet_aton(host) {
+        IpAddr::V4(v4)
     } else {
-        IpAddr::V4(inet_aton(host)?)
+        // A host name: the hosts file (ipvsadm's gethostbyname, IPv4 only).
+        match system_names().host_addr(host)? {
+            IpAddr::V4(a) => IpAddr::V4(a),
+            IpAddr::V6(_) => return None,
+        }
     };
     let port = match port {
-        Some(p) => Some(u16::try_from(number(p, 0, 65535)?).ok()?),
+        Some(p) => Some(match number(p, 0, 65535) {
+            Some(n) => u16::try_from(n).ok()?,
+            None => system_names().service_port(p, proto)?,
+        }),
         None => None,
     };
     Some((ip, port))
@@ -581,7 +591,7 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, ArgError> {
                     _ => Protocol::Sctp,
                 };
                 let v = val!();
-                let Some((ip, port)) = parse_addr_port(v) else {
+                let Some((ip, port)) = parse_addr_port(v, protocol) else {
                     return fail("illegal virtual server address[:port] specified");
                 };
                 svc_af = Some(Family::of(&ip));
@@ -643,7 +653,7 @@ pub fn parse_args<S: AsRef<str>>(args: &[S]) -> Result<Command, ArgError> {
             "r" => {
                 set_option(&mut options, opt::SERVER)?;
                 let v = val!();
-                let Some(p) = parse_addr_port(v) else {
+                let Some(p) = parse_addr_port(v, protocol) else {
                     return fail("illegal real server address[:port] specified");
                 };
                 dest_arg = Some(p);
@@ -1097,6 +1107,132 @@ fn addrport(addr: &SocketAddr) -> String {
     }
 }
 
+/// `addrport_to_anyname`: names when `names` is given (ipvsadm without `-n`), numbers
+/// otherwise or when a name is unknown.
+fn addrport_named(addr: &SocketAddr, proto: Protocol, names: Option<&Names>) -> String {
+    let Some(n) = names else {
+        return addrport(addr);
+    };
+    let host = n
+        .host(&addr.ip())
+        .map_or_else(|| addr.ip().to_string(), str::to_owned);
+    let port = n
+        .port(addr.port(), proto)
+        .map_or_else(|| addr.port().to_string(), str::to_owned);
+    match addr.ip() {
+        IpAddr::V4(_) => format!("{host}:{port}"),
+        IpAddr::V6(_) => format!("[{host}]:{port}"),
+    }
+}
+
+/// Cuts `s` to at most `n` bytes (ipvsadm writes a NUL there), on a character boundary.
+fn truncate_bytes(s: &mut String, n: usize) {
+    if s.len() > n {
+        let mut n = n;
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s.truncate(n);
+    }
+}
+
+fn proto_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Sctp => "sctp",
+    }
+}
+
+/// Host and service names for listings without `-n`, from `/etc/hosts` and `/etc/services`
+/// (the "files" sources ipvsadm's resolver calls read first; DNS is not asked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    hosts: std::collections::HashMap<IpAddr, String>,
+    host_addrs: std::collections::HashMap<String, IpAddr>,
+    services: std::collections::HashMap<(u16, String), String>,
+    ports: std::collections::HashMap<(String, String), u16>,
+}
+
+impl Names {
+    /// Parses the texts of a hosts file and a services file. The first line naming an
+    /// address (or a port/protocol) wins, as with glibc's files backend.
+    pub fn from_texts(hosts: &str, services: &str) -> Self {
+        let mut n = Self::default();
+        for line in hosts.lines() {
+            let line = line.split('#').next().unwrap_or("");
+            let mut w = line.split_whitespace();
+            let (Some(ip), Some(name)) = (w.next(), w.next()) else {
+                continue;
+            };
+            let Ok(ip) = ip.parse::<IpAddr>() else {
+                continue;
+            };
+            n.hosts.entry(ip).or_insert_with(|| name.to_owned());
+            for alias in core::iter::once(name).chain(w) {
+                n.host_addrs.entry(alias.to_owned()).or_insert(ip);
+            }
+        }
+        for line in services.lines() {
+            let line = line.split('#').next().unwrap_or("");
+            let mut w = line.split_whitespace();
+            let (Some(name), Some(pp)) = (w.next(), w.next()) else {
+                continue;
+            };
+            let Some((port, proto)) = pp.split_once('/') else {
+                continue;
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                continue;
+            };
+            n.services
+                .entry((port, proto.to_owned()))
+                .or_insert_with(|| name.to_owned());
+            for alias in core::iter::once(name).chain(w) {
+                n.ports
+                    .entry((alias.to_owned(), proto.to_owned()))
+                    .or_insert(port);
+            }
+        }
+        n
+    }
+
+    /// `/etc/hosts` and `/etc/services` of this system (a missing file contributes nothing).
+    pub fn system() -> Self {
+        let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+        Self::from_texts(&read("/etc/hosts"), &read("/etc/services"))
+    }
+
+    /// The name of an address, if the hosts file has one.
+    pub fn host(&self, ip: &IpAddr) -> Option<&str> {
+        self.hosts.get(ip).map(String::as_str)
+    }
+
+    /// The service name of a port for a protocol, if the services file has one.
+    pub fn port(&self, port: u16, proto: Protocol) -> Option<&str> {
+        self.services
+            .get(&(port, proto_name(proto).to_owned()))
+            .map(String::as_str)
+    }
+
+    /// The address of a host name.
+    pub fn host_addr(&self, name: &str) -> Option<IpAddr> {
+        self.host_addrs.get(name).copied()
+    }
+
+    /// The port of a service name for a protocol.
+    pub fn service_port(&self, name: &str, proto: Protocol) -> Option<u16> {
+        self.ports
+            .get(&(name.to_owned(), proto_name(proto).to_owned()))
+            .copied()
+    }
+}
+
+fn system_names() -> &'static Names {
+    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+    NAMES.get_or_init(Names::system)
+}
+
 /// ipvsadm's comparison of two addresses: `ntohl(a) - ntohl(b)` in C `int` arithmetic,
 /// word by word for IPv6 (wrapping, as ipvsadm; this is what decides its order).
 fn cmp_addr(a: &IpAddr, b: &IpAddr) -> i32 {
@@ -1236,11 +1372,21 @@ fn sched_flags_text(s: &Service) -> String {
     out
 }
 
-fn svc_name_rule(k: &ServiceKey) -> String {
-    k.to_string()
+fn svc_name_rule(k: &ServiceKey, names: Option<&Names>) -> String {
+    match (k, names) {
+        (ServiceKey::Addr { protocol, addr }, Some(_)) => {
+            let p = match protocol {
+                Protocol::Tcp => "-t",
+                Protocol::Udp => "-u",
+                Protocol::Sctp => "--sctp-service",
+            };
+            format!("{p} {}", addrport_named(addr, *protocol, names))
+        }
+        _ => k.to_string(),
+    }
 }
 
-fn svc_name_list(k: &ServiceKey) -> String {
+fn svc_name_list(k: &ServiceKey, names: Option<&Names>) -> String {
     match k {
         ServiceKey::Fwmark {
             mark,
@@ -1256,9 +1402,9 @@ fn svc_name_list(k: &ServiceKey) -> String {
                 Protocol::Udp => "UDP",
                 Protocol::Sctp => "SCTP",
             };
-            let mut s = format!("{p:<4} {}", addrport(addr));
+            let mut s = format!("{p:<4} {}", addrport_named(addr, *protocol, names));
             if addr.is_ipv4() {
-                s.truncate(33);
+                truncate_bytes(&mut s, 33);
             }
             s
         }
@@ -1368,11 +1514,21 @@ fn tun_info(d: &Destination) -> String {
     }
 }
 
-fn service_entry(out: &mut String, vs: &VirtualServer, f: &ListFormat, rule: bool) {
+fn service_entry(
+    out: &mut String,
+    vs: &VirtualServer,
+    f: &ListFormat,
+    rule: bool,
+    names: Option<&Names>,
+) {
     let s = &vs.entry.service;
+    let proto = match s.key {
+        ServiceKey::Addr { protocol, .. } => protocol,
+        ServiceKey::Fwmark { .. } => Protocol::Tcp,
+    };
     let st = &vs.entry.stats64;
     if rule {
-        let name = svc_name_rule(&s.key);
+        let name = svc_name_rule(&s.key, names);
         let _ = write!(out, "-A {name} -s {}", s.scheduler.name());
         if s.flags.contains(ServiceFlags::PERSISTENT) {
             let _ = write!(out, " -p {}", s.timeout);
@@ -1394,7 +1550,7 @@ fn service_entry(out: &mut String, vs: &VirtualServer, f: &ListFormat, rule: boo
             let d = &e.dest;
             let base = format!(
                 "-a {name} -r {} {} -w {}",
-                addrport(&d.addr),
+                addrport_named(&d.addr, proto, names),
                 fwd_switch(d.forward),
                 d.weight
             );
@@ -1422,7 +1578,7 @@ fn service_entry(out: &mut String, vs: &VirtualServer, f: &ListFormat, rule: boo
         }
         return;
     }
-    let name = svc_name_list(&s.key);
+    let name = svc_name_list(&s.key, names);
     if f.stats {
         let _ = write!(out, "{name:<33}");
         for v in [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes] {
@@ -1454,9 +1610,9 @@ fn service_entry(out: &mut String, vs: &VirtualServer, f: &ListFormat, rule: boo
     out.push('\n');
     for e in &vs.dests {
         let d = &e.dest;
-        let mut dname = addrport(&d.addr);
+        let mut dname = addrport_named(&d.addr, proto, names);
         if d.addr.is_ipv4() {
-            dname.truncate(28);
+            truncate_bytes(&mut dname, 28);
         }
         let ds = &e.stats64;
         if f.stats {
@@ -1510,8 +1666,18 @@ fn service_entry(out: &mut String, vs: &VirtualServer, f: &ListFormat, rule: boo
 }
 
 /// `ipvsadm -L -n [...]` for every service: the version line, the title, the services.
-/// `services` is sorted here unless `--nosort`.
+/// `services` is sorted here unless `--nosort`. Numeric; see [`list_named`] for names.
 pub fn list(info: &Info, services: &[VirtualServer], f: &ListFormat) -> String {
+    list_named(info, services, f, None)
+}
+
+/// [`list`] with host and service names from `names` (ipvsadm without `-n`).
+pub fn list_named(
+    info: &Info,
+    services: &[VirtualServer],
+    f: &ListFormat,
+    names: Option<&Names>,
+) -> String {
     let mut v = services.to_vec();
     if !f.nosort {
         sort(&mut v);
@@ -1523,30 +1689,40 @@ pub fn list(info: &Info, services: &[VirtualServer], f: &ListFormat) -> String {
     );
     title(&mut out, f);
     for vs in &v {
-        service_entry(&mut out, vs, f, false);
+        service_entry(&mut out, vs, f, false, names);
     }
     out
 }
 
 /// `ipvsadm -L -n -t ...`: the title and one service.
 pub fn list_service(vs: &VirtualServer, f: &ListFormat) -> String {
+    list_service_named(vs, f, None)
+}
+
+/// [`list_service`] with names.
+pub fn list_service_named(vs: &VirtualServer, f: &ListFormat, names: Option<&Names>) -> String {
     let mut v = vs.clone();
     if !f.nosort {
         sort(core::slice::from_mut(&mut v));
     }
     let mut out = String::new();
     title(&mut out, f);
-    service_entry(&mut out, &v, f, false);
+    service_entry(&mut out, &v, f, false, names);
     out
 }
 
 /// `ipvsadm -S -n`: one `-A` line per service and one `-a` line per destination.
 pub fn save(services: &[VirtualServer]) -> String {
+    save_named(services, None)
+}
+
+/// `ipvsadm -S` (without `-n`): [`save`] with names.
+pub fn save_named(services: &[VirtualServer], names: Option<&Names>) -> String {
     let mut v = services.to_vec();
     sort(&mut v);
     let mut out = String::new();
     for vs in &v {
-        service_entry(&mut out, vs, &ListFormat::default(), true);
+        service_entry(&mut out, vs, &ListFormat::default(), true, names);
     }
     out
 }
@@ -1639,7 +1815,7 @@ impl fmt::Display for Command {
                     dests: vec![],
                 };
                 let mut out = String::new();
-                service_entry(&mut out, &vs, &ListFormat::default(), true);
+                service_entry(&mut out, &vs, &ListFormat::default(), true, None);
                 let line = out.trim_end();
                 if matches!(self, Self::EditService(_)) {
                     write!(f, "-E{}", &line[2..])
@@ -1664,7 +1840,7 @@ impl fmt::Display for Command {
                     }],
                 };
                 let mut out = String::new();
-                service_entry(&mut out, &vs, &ListFormat::default(), true);
+                service_entry(&mut out, &vs, &ListFormat::default(), true, None);
                 let line = out.lines().nth(1).unwrap_or("");
                 if matches!(self, Self::EditDest(..)) {
                     write!(f, "-e{}", &line[2..])

@@ -1,7 +1,8 @@
 //! `ipvsctl`: an ipvsadm-compatible command line on `ipvs-netlink`.
 //!
 //! Same grammar, output formats and exit codes as ipvsadm 1.31 (2 for usage errors, 255 for
-//! a failed kernel request, 1 when IPVS cannot be reached), numeric output only; `-R` reads
+//! a failed kernel request, 1 when IPVS cannot be reached); without `-n`, names come from
+//! `/etc/hosts` and `/etc/services` only (no DNS); `-R` reads
 //! rules from stdin and applies them as one pipelined batch. Needs root (CAP_NET_ADMIN) and
 //! the `ip_vs` module. `ipvsctl bench ...` is the lab benchmark (see `bench.rs`).
 
@@ -104,14 +105,17 @@ fn dump_sorted(ipvs: &mut Ipvs) -> Result<Vec<VirtualServer>, Error> {
 fn run(ipvs: &mut Ipvs, cmd: Command, out: &mut impl Write) -> ExitCode {
     match cmd {
         Command::List(what, fmt) => {
+            // Without -n, names come from /etc/hosts and /etc/services.
+            let names = (!fmt.numeric).then(ipvsadm::Names::system);
+            let names = names.as_ref();
             let text = match what {
-                ListWhat::All => ipvs
-                    .info()
-                    .and_then(|i| dump_sorted(ipvs).map(|d| ipvsadm::list(&i, &d, &fmt))),
+                ListWhat::All => ipvs.info().and_then(|i| {
+                    dump_sorted(ipvs).map(|d| ipvsadm::list_named(&i, &d, &fmt, names))
+                }),
                 ListWhat::Service(k) => match ipvs.service(&k) {
-                    Ok(Some(entry)) => ipvs
-                        .dests(&k)
-                        .map(|dests| ipvsadm::list_service(&VirtualServer { entry, dests }, &fmt)),
+                    Ok(Some(entry)) => ipvs.dests(&k).map(|dests| {
+                        ipvsadm::list_service_named(&VirtualServer { entry, dests }, &fmt, names)
+                    }),
                     Ok(None) => {
                         eprintln!("No such service");
                         return ExitCode::from(1);
@@ -138,9 +142,10 @@ fn run(ipvs: &mut Ipvs, cmd: Command, out: &mut impl Write) -> ExitCode {
                 }
             }
         }
-        Command::Save { .. } => match ipvs.dump() {
+        Command::Save { numeric } => match ipvs.dump() {
             Ok(d) => {
-                let _ = out.write_all(ipvsadm::save(&d).as_bytes());
+                let names = (!numeric).then(ipvsadm::Names::system);
+                let _ = out.write_all(ipvsadm::save_named(&d, names.as_ref()).as_bytes());
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -57,7 +57,7 @@ fn captured_table() -> Vec<VirtualServer> {
         .iter()
         .map(|n| {
             vs.iter()
-                .find(|v| svc_name_list(&v.entry.service.key) == *n)
+                .find(|v| svc_name_list(&v.entry.service.key, None) == *n)
                 .unwrap()
                 .clone()
         })
@@ -496,4 +496,37 @@ mod props {
             prop_assert_eq!(back, Command::AddDest(s.key, d), "{}", line);
         }
     }
+}
+
+#[test]
+fn names_from_hosts_and_services_files() {
+    let names = Names::from_texts(
+        "127.0.0.1 localhost\n198.51.100.2 rs2 rs2.example\n198.51.100.2 other\n",
+        "http 80/tcp www # web\ndomain 53/udp\nhttp-alt 8080/tcp webcache\n",
+    );
+    let t = captured_table();
+    let out = save_named(&t, Some(&names));
+    assert!(out.contains("-A -t 192.0.2.1:http -s sh"), "{out}");
+    assert!(
+        out.contains("-a -t 192.0.2.1:http -r rs2:http -m -w 3"),
+        "{out}"
+    );
+    assert!(out.contains("-A -u 192.0.2.1:domain -s rr -o"), "{out}");
+    assert!(
+        out.contains("-a -t 192.0.2.1:http -r [2001:db8::5]:http -i"),
+        "{out}"
+    );
+    let f = ListFormat::default();
+    let l = list_named(&INFO, &t, &f, Some(&names));
+    assert!(l.contains("TCP  203.0.113.200:http-alt nq\n"), "{l}");
+    assert!(
+        l.contains("  -> rs2:http                     Masq    3"),
+        "{l}"
+    );
+    assert_eq!(names.service_port("www", Protocol::Tcp), Some(80));
+    assert_eq!(
+        names.host_addr("rs2.example"),
+        Some("198.51.100.2".parse().unwrap())
+    );
+    assert_eq!(names.port(53, Protocol::Tcp), None);
 }
