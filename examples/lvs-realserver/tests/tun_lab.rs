@@ -15,7 +15,7 @@ const VIP: &str = "198.51.100.62";
 fn tunl0_up(ns: &Netns) -> bool {
     let l = ns.run(&["ip", "-o", "link", "show", "tunl0"]).unwrap();
     let flags = &l[l.find('<').unwrap()..l.find('>').unwrap()];
-    flags.split(|c| c == ',' || c == '<').any(|f| f == "UP")
+    flags.split([',', '<']).any(|f| f == "UP")
 }
 
 fn host_route(ns: &Netns) -> String {
