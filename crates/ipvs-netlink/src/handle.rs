@@ -358,7 +358,7 @@ impl Ipvs {
         self.command(&Request::Flush)
     }
 
-    /// Applies many write requests pipelined: up to [`BATCH_MAX`] netlink messages per
+    /// Applies many write requests pipelined: up to 256 netlink messages per
     /// `sendmsg`, each with its own sequence number. Only the last message of each send asks
     /// for an ACK: the kernel processes a send's messages in order and answers every failure
     /// with an error message, so when the last ACK arrives every message without an error
