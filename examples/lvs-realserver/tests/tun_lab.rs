@@ -6,11 +6,55 @@
 
 mod common;
 
+use std::net::{IpAddr, UdpSocket};
+use std::sync::mpsc;
+use std::time::Duration;
+
 use common::{addrs, arp_defaults, arp_values, root_values, rs, set_sysctl, sysctl};
 use lvs_lab::skip_unless_lab;
 use lvs_testkit::{Netns, veth};
 
 const VIP: &str = "198.51.100.62";
+const PORT: u16 = 5062;
+
+/// The TUN data path, end to end: a UDP request from `director` to the VIP through its IPIP
+/// tunnel, decapsulated on the real server's tunl0 and answered directly from the VIP over
+/// eth0. True when the answer arrives within 2 s.
+fn vip_answers(director: &Netns, real: &Netns) -> bool {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        let server = s.spawn(move || {
+            real.enter(move || {
+                // On the VIP when it is local; otherwise on any address, where a request for a
+                // VIP that is not local must still not arrive.
+                let sock = UdpSocket::bind((VIP, PORT))
+                    .or_else(|_| UdpSocket::bind(("0.0.0.0", PORT)))
+                    .unwrap();
+                sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                ready_tx.send(()).unwrap();
+                let mut buf = [0u8; 32];
+                if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                    sock.send_to(&buf[..n], from).unwrap();
+                }
+            })
+        });
+        let started = ready_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+        let answered = started
+            && director
+                .enter(|| {
+                    let sock = UdpSocket::bind(("198.51.100.254", 0)).unwrap();
+                    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                    sock.send_to(b"lvs-tun", (VIP, PORT)).unwrap();
+                    let mut buf = [0u8; 32];
+                    let vip: IpAddr = VIP.parse().unwrap();
+                    matches!(sock.recv_from(&mut buf), Ok((7, from)) if from.ip() == vip)
+                })
+                .unwrap();
+        server.join().unwrap().unwrap();
+        assert!(started, "the UDP server on the real server did not start");
+        answered
+    })
+}
 
 fn tunl0_up(ns: &Netns) -> bool {
     let l = ns.run(&["ip", "-o", "link", "show", "tunl0"]).unwrap();
@@ -29,10 +73,35 @@ fn tun_up_status_down_and_rp_filter_mistake() {
         return;
     }
     let root_before = root_values();
-    let peer = Netns::new("tun-p").unwrap();
+    let director = Netns::new("tun-d").unwrap();
     let real = Netns::new("tun-rs").unwrap();
-    veth(&peer, "eth0", &real, "eth0").unwrap();
+    veth(&director, "eth0", &real, "eth0").unwrap();
     real.run(&["ip", "address", "add", "198.51.100.12/24", "dev", "eth0"])
+        .unwrap();
+    // The director's side of LVS-TUN: the VIP's packets go through IPIP to the real server.
+    director
+        .run(&["ip", "address", "add", "198.51.100.254/24", "dev", "eth0"])
+        .unwrap();
+    for scope in ["all", "default", "eth0"] {
+        set_sysctl(&director, &format!("net.ipv4.conf.{scope}.rp_filter"), 0);
+    }
+    director
+        .run(&[
+            "ip",
+            "link",
+            "add",
+            "t1",
+            "type",
+            "ipip",
+            "remote",
+            "198.51.100.12",
+            "local",
+            "198.51.100.254",
+        ])
+        .unwrap();
+    director.run(&["ip", "link", "set", "t1", "up"]).unwrap();
+    director
+        .run(&["ip", "route", "add", "198.51.100.62/32", "dev", "t1"])
         .unwrap();
     arp_defaults(&real, &["eth0", "lo"]);
     // A host with strict reverse-path filtering everywhere (a common distribution default).
@@ -60,6 +129,7 @@ fn tun_up_status_down_and_rp_filter_mistake() {
 
     let r = rs(&real, st, &cmd("status"));
     assert_eq!(r.code, 1, "{r}");
+    assert!(!vip_answers(&director, &real), "no VIP yet: no answer");
 
     // up: what lvs_tun.sh start does.
     let r = rs(&real, st, &cmd("up"));
@@ -91,6 +161,10 @@ fn tun_up_status_down_and_rp_filter_mistake() {
             .contains("[  ok   ] tunnel tunl0 state: tunl0 is up"),
         "{r}"
     );
+    assert!(
+        vip_answers(&director, &real),
+        "after up the real server answers for the VIP over IPIP"
+    );
 
     // down: everything back.
     let r = rs(&real, st, &["down"]);
@@ -99,6 +173,7 @@ fn tun_up_status_down_and_rp_filter_mistake() {
     assert!(!addrs(&real, "tunl0").contains(VIP));
     assert_eq!(host_route(&real).trim(), "");
     assert_eq!(arp_values(&real, &["eth0", "lo"]), before);
+    assert!(!vip_answers(&director, &real), "after down no answer");
 
     // The classic mistake: tunl0 and the VIP by hand, ARP right, rp_filter left on.
     real.run(&["ip", "link", "set", "tunl0", "up"]).unwrap();
@@ -123,6 +198,10 @@ fn tun_up_status_down_and_rp_filter_mistake() {
         r.stdout.contains("set net.ipv4.conf.tunl0.rp_filter=0"),
         "{r}"
     );
+    assert!(
+        !vip_answers(&director, &real),
+        "strict rp_filter drops the decapsulated request"
+    );
     // Only all left on: the fix names all alone.
     set_sysctl(&real, "net.ipv4.conf.tunl0.rp_filter", 0);
     let r = rs(&real, st, &cmd("status"));
@@ -134,6 +213,14 @@ fn tun_up_status_down_and_rp_filter_mistake() {
     assert!(
         !r.stdout.contains("set net.ipv4.conf.tunl0.rp_filter=0"),
         "{r}"
+    );
+    // Fixed as the status said: ready, and the data path works.
+    set_sysctl(&real, "net.ipv4.conf.all.rp_filter", 0);
+    let r = rs(&real, st, &cmd("status"));
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        vip_answers(&director, &real),
+        "with rp_filter off the real server answers"
     );
 
     assert_eq!(root_values(), root_before, "root namespace untouched");
