@@ -76,25 +76,44 @@ pub fn set_sysctl(ns: &Netns, key: &str, v: i32) {
         .unwrap_or_else(|e| panic!("sysctl -w {key}={v}: {e}"));
 }
 
-/// The ARP and rp_filter values of `all`, `default` and `ifaces` in `ns`.
+/// The ARP and rp_filter values of `all`, `default` and `ifaces` in `ns` (one `sysctl` run:
+/// process start-up is what costs in the kernel lab's VM).
 pub fn arp_values(ns: &Netns, ifaces: &[&str]) -> BTreeMap<String, i32> {
-    let mut out = BTreeMap::new();
+    let mut keys = Vec::new();
     for scope in ["all", "default"].iter().chain(ifaces) {
         for p in ["arp_ignore", "arp_announce", "rp_filter"] {
-            let k = format!("net.ipv4.conf.{scope}.{p}");
-            out.insert(k.clone(), sysctl(ns, &k));
+            keys.push(format!("net.ipv4.conf.{scope}.{p}"));
         }
     }
-    out
+    let mut args = vec!["sysctl"];
+    args.extend(keys.iter().map(String::as_str));
+    let out = ns
+        .run(&args)
+        .unwrap_or_else(|e| panic!("sysctl {keys:?}: {e}"));
+    let values: BTreeMap<String, i32> = out
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(" = ")?;
+            Some((k.to_owned(), v.trim().parse().ok()?))
+        })
+        .collect();
+    assert_eq!(values.len(), keys.len(), "{out}");
+    values
 }
 
 /// Sets the ARP sysctls of `all`, `default` and `ifaces` to 0 (namespaces may inherit the
 /// root namespace's `all`/`default`, so tests start from explicit values).
 pub fn arp_defaults(ns: &Netns, ifaces: &[&str]) {
+    let mut settings = Vec::new();
     for scope in ["all", "default"].iter().chain(ifaces) {
-        set_sysctl(ns, &format!("net.ipv4.conf.{scope}.arp_ignore"), 0);
-        set_sysctl(ns, &format!("net.ipv4.conf.{scope}.arp_announce"), 0);
+        for p in ["arp_ignore", "arp_announce"] {
+            settings.push(format!("net.ipv4.conf.{scope}.{p}=0"));
+        }
     }
+    let mut args = vec!["sysctl", "-q", "-w"];
+    args.extend(settings.iter().map(String::as_str));
+    ns.run(&args)
+        .unwrap_or_else(|e| panic!("sysctl -w {settings:?}: {e}"));
 }
 
 /// The root namespace's ARP and rp_filter values, read from this thread's /proc/sys (the test
