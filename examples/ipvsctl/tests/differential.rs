@@ -3,8 +3,8 @@
 //! - every command exits the same way (0, 2 for usage errors, 255 for kernel errors) and a
 //!   failing command's first stderr line is ipvsadm's message;
 //! - `ipvsadm -S -n` and `ipvsadm -L -n` (and the --stats, --rate, --thresholds,
-//!   --persistent-conn, --tun-info, --exact, --timeout, --daemon views) print the same in
-//!   both namespaces;
+//!   --persistent-conn, --tun-info, --exact, --timeout, --daemon views, and `-S` / `-L`
+//!   with service names) print the same in both namespaces;
 //! - ipvsctl's own listing of its namespace is byte-identical to ipvsadm's.
 //!
 //! On the host each test prints `SKIP <test>: needs the kernel lab (IPVS)`.
@@ -40,6 +40,8 @@ fn text(b: &[u8]) -> String {
 const VIEWS: &[&str] = &[
     "-S -n",
     "-L -n",
+    "-S",
+    "-L",
     "-L -n --stats",
     "-L -n --rate",
     "-L -n --stats --exact",
