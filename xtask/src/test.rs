@@ -114,7 +114,7 @@ pub(crate) fn run_tests(args: TestArgs) -> Result<i32> {
     };
     step("cargo test", &mut |c| {
         let mut cmd = Command::new("cargo");
-        cmd.args(["test", "--workspace"]);
+        cmd.args(["test", "--workspace", "--no-fail-fast"]);
         for k in lab_crates.iter().flatten() {
             cmd.args(["--exclude", &k.name]);
         }

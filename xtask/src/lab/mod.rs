@@ -390,7 +390,10 @@ pub(crate) fn test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
         image.initrd.display()
     );
     let names: Vec<String> = crates.iter().map(|c| c.name.clone()).collect();
-    let mut cmds = vec![runner_test_command(&names)?];
+    let mut vm_tests = runner_test_command(&names)?;
+    // Every test binary runs even when one fails, so one run shows every failure.
+    vm_tests.arg("--no-fail-fast");
+    let mut cmds = vec![vm_tests];
     let libs: Vec<&LabCrate> = crates.iter().filter(|c| c.has_lib).collect();
     if !libs.is_empty() {
         let mut doc = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
