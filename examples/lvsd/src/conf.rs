@@ -1,0 +1,86 @@
+//! `keepalived.conf` instances into `vrrp-machine` configurations (keepalived's defaults).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use keepalived_conf::model::{AuthType, Config as Conf, VrrpInstance, VrrpState};
+use vrrp_machine::{Auth, Config, Interval, Version};
+
+/// The machine configuration of `inst`. `primary` is the interface's primary address (the advert
+/// source); `None` (config test) uses `mcast_src_ip` or a placeholder of the instance's family.
+///
+/// # Errors
+/// A missing interface or VRID, an interval the version cannot carry, AH authentication, or any
+/// rule [`Config::validate`] enforces.
+pub fn instance_config(
+    inst: &VrrpInstance,
+    conf: &Conf,
+    primary: Option<IpAddr>,
+) -> anyhow::Result<Config> {
+    if inst.interface.is_none() {
+        bail!("no `interface`");
+    }
+    let vrid = inst.virtual_router_id.context("no `virtual_router_id`")?;
+    let version = match inst.version.or(conf.global_defs.vrrp_version) {
+        Some(3) => Version::V3,
+        _ => Version::V2,
+    };
+    let centis = u16::try_from(inst.advert_int().as_centis())
+        .ok()
+        .filter(|c| *c > 0)
+        .context("`advert_int` out of range")?;
+    let interval = Interval::from_centis(centis);
+    let primary = primary
+        .or(inst.mcast_src_ip)
+        .or(inst.unicast_src_ip)
+        .unwrap_or(if inst.is_ipv6() {
+            IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1))
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        });
+    let vips = inst.virtual_ipaddress.iter().map(|v| v.addr).collect();
+    let mut cfg = Config::new(version, vrid, inst.priority(), interval, primary, vips);
+    cfg.preempt = !inst.nopreempt;
+    cfg.preempt_delay = inst
+        .preempt_delay
+        .map_or(Duration::ZERO, |t| t.as_duration());
+    cfg.accept_mode = inst.accept.unwrap_or(true);
+    cfg.unicast_peers = inst.unicast_peer.iter().map(|p| p.addr).collect();
+    cfg.owner_immediate_master = inst.state() == VrrpState::Master;
+    if let Some(a) = &inst.authentication {
+        match a.auth_type {
+            Some(AuthType::Pass) => {
+                let pass = a.auth_pass.as_deref().unwrap_or("");
+                let bytes = pass.as_bytes();
+                cfg.auth = Auth::simple_text(&bytes[..bytes.len().min(8)]);
+            }
+            Some(AuthType::Ah) => bail!("auth_type AH is not supported by lvsd yet"),
+            _ => {}
+        }
+    }
+    if version == Version::V3 {
+        cfg.auth = Auth::None;
+    }
+    let g = &mut cfg.garp;
+    if let Some(n) = inst.garp_master_repeat {
+        g.master_repeat = n;
+    }
+    if let Some(s) = inst.garp_master_delay {
+        g.master_delay = (s > 0).then(|| Duration::from_secs(s.into()));
+    }
+    if let Some(s) = inst.garp_master_refresh {
+        g.master_refresh = (s > 0).then(|| Duration::from_secs(s.into()));
+    }
+    if let Some(n) = inst.garp_master_refresh_repeat {
+        g.master_refresh_repeat = n;
+    }
+    if let Some(n) = inst.garp_lower_prio_repeat {
+        g.lower_prio_repeat = n;
+    }
+    if let Some(s) = inst.garp_lower_prio_delay {
+        g.lower_prio_delay = (s > 0).then(|| Duration::from_secs(s.into()));
+    }
+    cfg.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(cfg)
+}

@@ -1,0 +1,337 @@
+//! Two `lvsd -P` processes with the seed's DR configuration (documentation addresses) in two
+//! network namespaces on one bridge: election, SIGKILL failover with gratuitous ARPs,
+//! preemption back, SIGTERM takeover within Skew_Time.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lvs_testkit::{Lan, Netns, skip_unless, wait_until};
+
+const VIP: &str = "203.0.113.62";
+/// Master_Down_Interval of the priority-90 backup: 3 × 1 s + (256 − 90)/256 s.
+const MDI_B: Duration = Duration::from_micros(3_648_437);
+/// Skew_Time of the priority-90 backup: (256 − 90)/256 s.
+const SKEW_B: Duration = Duration::from_micros(648_437);
+const POLL: Duration = Duration::from_millis(20);
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+struct Pair {
+    a: Netns,
+    b: Netns,
+    lan: Lan,
+    logs: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A scratch directory removed on drop (std only).
+    #[derive(Debug)]
+    pub(crate) struct Dir(pub(crate) std::path::PathBuf);
+    impl Dir {
+        pub(crate) fn new(tag: &str) -> Self {
+            let p = std::env::temp_dir().join(format!("lvsd-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(&p).expect("create scratch dir");
+            Self(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Pair {
+    fn new(tag: &str) -> Self {
+        let lan = Lan::new(tag).expect("lan");
+        let a = Netns::new(&format!("{tag}a")).expect("netns a");
+        let b = Netns::new(&format!("{tag}b")).expect("netns b");
+        for (ns, ip) in [(&a, "192.0.2.1/24"), (&b, "192.0.2.2/24")] {
+            lan.attach(ns, "eth0").expect("attach");
+            ns.run(&["ip", "addr", "add", ip, "dev", "eth0"])
+                .expect("address");
+        }
+        Self {
+            a,
+            b,
+            lan,
+            logs: tempdir::Dir::new(tag),
+        }
+    }
+
+    /// Starts `lvsd -P` in `ns` with `conf`, stderr to `<logs>/<log>`.
+    fn start(&self, ns: &Netns, conf: &str, log: &str) -> Child {
+        let err = File::create(self.logs.0.join(log)).expect("log file");
+        ns.cmd(env!("CARGO_BIN_EXE_lvsd"))
+            .args(["-P", "-l", "-n", "-f"])
+            .arg(data(conf))
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("spawn lvsd")
+    }
+
+    fn log(&self, log: &str) -> String {
+        std::fs::read_to_string(self.logs.0.join(log)).unwrap_or_default()
+    }
+}
+
+fn holds_vip(ns: &Netns) -> bool {
+    ns.run(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        .is_ok_and(|out| out.contains(&format!(" {VIP}/")))
+}
+
+/// Waits (bounded) until `ns` holds the VIP; returns how long it took.
+fn wait_vip(ns: &Netns, timeout: Duration) -> Option<Duration> {
+    let t0 = Instant::now();
+    wait_until(timeout, POLL, || holds_vip(ns)).then(|| t0.elapsed())
+}
+
+fn signal(child: &Child, sig: &str) {
+    let st = Command::new("kill")
+        .args(["-s", sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success(), "kill -s {sig}");
+}
+
+/// Waits (bounded) for a child to exit; returns its exit code.
+fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let mut code = None;
+    wait_until(timeout, POLL, || match child.try_wait() {
+        Ok(Some(st)) => {
+            code = st.code();
+            true
+        }
+        _ => false,
+    });
+    code
+}
+
+fn kill(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn pair_elects_the_priority_100_node() {
+    if skip_unless("pair_elects_the_priority_100_node", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdel");
+    // B first: it must not keep the VIP once A (priority 100) speaks.
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    let a = p.start(&p.a, "node-a.conf", "a.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A never took the VIP\nA: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    // A stays master and B stays without the VIP for a few adverts.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(holds_vip(&p.a), "A lost the VIP\nA: {}", p.log("a.log"));
+    assert!(
+        !holds_vip(&p.b),
+        "split brain: B holds the VIP too\nB: {}",
+        p.log("b.log")
+    );
+    assert!(
+        p.log("a.log").contains("Entering MASTER STATE"),
+        "{}",
+        p.log("a.log")
+    );
+    assert!(
+        p.log("b.log").contains("Entering BACKUP STATE"),
+        "{}",
+        p.log("b.log")
+    );
+    kill(a);
+    kill(b);
+}
+
+#[test]
+fn sigkill_failover_with_garp_then_preemption_back() {
+    if skip_unless(
+        "sigkill_failover_with_garp_then_preemption_back",
+        &["ip", "tcpdump"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdkf");
+    let a = p.start(&p.a, "node-a.conf", "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("b.log")
+            .contains("Entering BACKUP STATE")),
+        "B: {}",
+        p.log("b.log")
+    );
+
+    // Capture ARP on the bridge.
+    let cap = p.logs.0.join("arp.txt");
+    let tcpdump = p
+        .lan
+        .ns()
+        .cmd("tcpdump")
+        .args(["-i", "br0", "-n", "-l", "-U", "arp"])
+        .stdout(File::create(&cap).expect("capture file"))
+        .stderr(File::create(p.logs.0.join("tcpdump.err")).expect("tcpdump log"))
+        .spawn()
+        .expect("tcpdump");
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("tcpdump.err")
+            .contains("listening on")),
+        "tcpdump did not start: {}",
+        p.log("tcpdump.err")
+    );
+
+    let t_kill = Instant::now();
+    kill(a);
+    let took = wait_vip(&p.b, MDI_B + Duration::from_secs(2)).map(|_| t_kill.elapsed());
+    let took = took.unwrap_or_else(|| panic!("B never took the VIP\nB: {}", p.log("b.log")));
+    // A's last advert left at most 1 s (its interval) before the kill, so B's down timer runs
+    // out between MDI − 1 s and MDI after the kill; 0.5 s slack for the `ip` polling.
+    assert!(
+        took >= MDI_B - Duration::from_secs(1) && took <= MDI_B + Duration::from_millis(500),
+        "takeover after {took:?}, Master_Down_Interval {MDI_B:?}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), POLL, || {
+            std::fs::read_to_string(&cap).is_ok_and(|c| {
+                c.lines().any(|l| {
+                    l.contains(&format!("who-has {VIP} "))
+                        && l.ends_with(&format!("tell {VIP}, length 28"))
+                })
+            })
+        }),
+        "no gratuitous ARP for {VIP} captured: {}",
+        std::fs::read_to_string(&cap).unwrap_or_default()
+    );
+    eprintln!("SIGKILL takeover after {took:?} (Master_Down_Interval {MDI_B:?})");
+
+    // The killed process could not remove its VIP; A comes back, removes the stale VIP (a
+    // backup must not answer for it), then preempts B after its own Master_Down_Interval.
+    let t_restart = Instant::now();
+    let a = p.start(&p.a, "node-a.conf", "a2.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || !holds_vip(&p.b)),
+        "B kept the VIP after A came back\nA: {}\nB: {}",
+        p.log("a2.log"),
+        p.log("b.log")
+    );
+    let back = t_restart.elapsed();
+    assert!(
+        holds_vip(&p.a),
+        "A does not hold the VIP\nA: {}",
+        p.log("a2.log")
+    );
+    let a2 = p.log("a2.log");
+    assert!(a2.contains("stale VIP removed at startup"), "{a2}");
+    assert!(
+        a2.contains("to=master reason=preempted lower-priority master"),
+        "{a2}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), POLL, || p
+            .log("b.log")
+            .contains("to=backup reason=higher priority")),
+        "B: {}",
+        p.log("b.log")
+    );
+    eprintln!("preemption back after {back:?}");
+    kill(tcpdump);
+    kill(a);
+    kill(b);
+}
+
+#[test]
+fn sigterm_master_hands_over_within_skew_time() {
+    if skip_unless("sigterm_master_hands_over_within_skew_time", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdst");
+    let mut a = p.start(&p.a, "node-a.conf", "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("b.log")
+            .contains("Entering BACKUP STATE")),
+        "B: {}",
+        p.log("b.log")
+    );
+    let t_term = Instant::now();
+    signal(&a, "TERM");
+    let took = wait_vip(&p.b, Duration::from_secs(5)).map(|_| t_term.elapsed());
+    let took = took.unwrap_or_else(|| panic!("B never took the VIP\nB: {}", p.log("b.log")));
+    // Priority 0 → B waits Skew_Time, far below the Master_Down_Interval − 1 s a silent stop
+    // would give; 0.6 s slack for the `ip` polling.
+    assert!(
+        took <= SKEW_B + Duration::from_millis(600),
+        "takeover after {took:?}, Skew_Time {SKEW_B:?}\nB: {}",
+        p.log("b.log")
+    );
+    assert_eq!(
+        wait_exit(&mut a, Duration::from_secs(5)),
+        Some(0),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(!holds_vip(&p.a), "A left its VIP behind");
+    let blog = p.log("b.log");
+    assert!(
+        blog.contains("to=master reason=master sent priority 0, skew time passed"),
+        "{blog}"
+    );
+    eprintln!("SIGTERM takeover after {took:?} (Skew_Time {SKEW_B:?})");
+    kill(b);
+}
+
+#[test]
+fn config_test_exit_codes() {
+    let ok = Command::new(env!("CARGO_BIN_EXE_lvsd"))
+        .args(["-t", "-f"])
+        .arg(data("node-a.conf"))
+        .output()
+        .expect("lvsd -t");
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    let dir = tempdir::Dir::new("cfgtest");
+    let bad = dir.0.join("bad.conf");
+    std::fs::write(
+        &bad,
+        "vrrp_instance VI_1 {\n    interface eth0\n    priority 100\n    virtual_ipaddress {\n        203.0.113.62\n    }\n}\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsd"))
+        .args(["-t", "-f"])
+        .arg(&bad)
+        .output()
+        .expect("lvsd -t");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("virtual_router_id"), "{err}");
+}
