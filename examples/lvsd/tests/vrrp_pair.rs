@@ -77,6 +77,25 @@ impl Pair {
             .expect("spawn lvsd")
     }
 
+    /// Starts Debian's keepalived (VRRP only, foreground) in `ns` with `conf`.
+    fn start_keepalived(&self, ns: &Netns, conf: &str, log: &str) -> Child {
+        let err = File::create(self.logs.0.join(log)).expect("log file");
+        let out = err.try_clone().expect("log file");
+        let pid = self.logs.0.join(format!("{log}.pid"));
+        let vrrp_pid = self.logs.0.join(format!("{log}.vrrp.pid"));
+        ns.cmd("keepalived")
+            .args(["-n", "-l", "-D", "-P", "-f"])
+            .arg(data(conf))
+            .arg("-p")
+            .arg(pid)
+            .arg("-r")
+            .arg(vrrp_pid)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn keepalived")
+    }
+
     fn log(&self, log: &str) -> String {
         std::fs::read_to_string(self.logs.0.join(log)).unwrap_or_default()
     }
@@ -334,4 +353,122 @@ fn config_test_exit_codes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("virtual_router_id"), "{err}");
+}
+
+#[test]
+fn interop_lvsd_master_keepalived_backup() {
+    if skip_unless(
+        "interop_lvsd_master_keepalived_backup",
+        &["ip", "keepalived"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdia");
+    let k = p.start_keepalived(&p.b, "node-b.conf", "kb.log");
+    let a = p.start(&p.a, "node-a.conf", "a.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(holds_vip(&p.a), "lvsd lost the VIP\nA: {}", p.log("a.log"));
+    assert!(
+        !holds_vip(&p.b),
+        "split brain\nkeepalived: {}",
+        p.log("kb.log")
+    );
+
+    let t_kill = Instant::now();
+    kill(a);
+    let took = wait_vip(&p.b, MDI_B + Duration::from_secs(2)).map(|_| t_kill.elapsed());
+    let took = took.unwrap_or_else(|| panic!("keepalived never took over\n{}", p.log("kb.log")));
+    assert!(
+        took >= MDI_B - Duration::from_secs(1) && took <= MDI_B + Duration::from_millis(500),
+        "keepalived took over after {took:?}, Master_Down_Interval {MDI_B:?}"
+    );
+
+    // lvsd comes back and preempts keepalived.
+    let a = p.start(&p.a, "node-a.conf", "a2.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || !holds_vip(&p.b)),
+        "keepalived kept the VIP\nA: {}\nkeepalived: {}",
+        p.log("a2.log"),
+        p.log("kb.log")
+    );
+    assert!(holds_vip(&p.a), "A: {}", p.log("a2.log"));
+    eprintln!("keepalived took over after {took:?}; lvsd preempted back");
+    kill(a);
+    kill(k);
+}
+
+#[test]
+fn interop_keepalived_master_lvsd_backup() {
+    if skip_unless(
+        "interop_keepalived_master_lvsd_backup",
+        &["ip", "keepalived"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdib");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    let mut k = p.start_keepalived(&p.a, "node-a.conf", "ka.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "keepalived: {}",
+        p.log("ka.log")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!holds_vip(&p.b), "split brain\nB: {}", p.log("b.log"));
+    assert!(
+        p.log("b.log").contains("Entering BACKUP STATE"),
+        "{}",
+        p.log("b.log")
+    );
+
+    let t_term = Instant::now();
+    signal(&k, "TERM");
+    let took = wait_vip(&p.b, Duration::from_secs(5)).map(|_| t_term.elapsed());
+    let took = took.unwrap_or_else(|| panic!("lvsd never took over\nB: {}", p.log("b.log")));
+    assert!(
+        took <= SKEW_B + Duration::from_millis(600),
+        "lvsd took over after {took:?}"
+    );
+    let blog = p.log("b.log");
+    assert!(
+        blog.contains("to=master reason=master sent priority 0, skew time passed"),
+        "{blog}"
+    );
+    let _ = wait_exit(&mut k, Duration::from_secs(5));
+
+    // keepalived comes back with priority 100 and preempts lvsd (count the lines: B may
+    // already have yielded once at startup if its down timer beat keepalived's first advert).
+    let yielded = "to=backup reason=higher priority 100 advert from 192.0.2.1";
+    let before = p.log("b.log").matches(yielded).count();
+    let k = p.start_keepalived(&p.a, "node-a.conf", "ka2.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || p
+            .log("b.log")
+            .matches(yielded)
+            .count()
+            > before),
+        "B: {}\nkeepalived: {}",
+        p.log("b.log"),
+        p.log("ka2.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), POLL, || !holds_vip(&p.b)),
+        "lvsd kept the VIP\nB: {}",
+        p.log("b.log")
+    );
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(3)).is_some(),
+        "{}",
+        p.log("ka2.log")
+    );
+    eprintln!(
+        "lvsd took over from keepalived after {took:?} (Skew_Time {SKEW_B:?}); keepalived preempted back"
+    );
+    kill(k);
+    kill(b);
 }
