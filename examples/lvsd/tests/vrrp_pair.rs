@@ -65,12 +65,24 @@ impl Pair {
         }
     }
 
-    /// Starts `lvsd -P` in `ns` with `conf`, stderr to `<logs>/<log>`.
+    /// Starts `lvsd -P` in `ns` with `tests/data/<conf>`, stderr to `<logs>/<log>`.
     fn start(&self, ns: &Netns, conf: &str, log: &str) -> Child {
+        self.start_path(ns, &data(conf), log)
+    }
+
+    /// Writes `<logs>/<name>`: `tests/data/<base>` with `edit` applied.
+    fn conf_from(&self, base: &str, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+        let text = std::fs::read_to_string(data(base)).expect("read config");
+        let path = self.logs.0.join(name);
+        std::fs::write(&path, edit(text)).expect("write config");
+        path
+    }
+
+    fn start_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
         let err = File::create(self.logs.0.join(log)).expect("log file");
         ns.cmd(env!("CARGO_BIN_EXE_lvsd"))
             .args(["-P", "-l", "-n", "-f"])
-            .arg(data(conf))
+            .arg(conf)
             .stdout(Stdio::null())
             .stderr(err)
             .spawn()
@@ -470,5 +482,122 @@ fn interop_keepalived_master_lvsd_backup() {
         "lvsd took over from keepalived after {took:?} (Skew_Time {SKEW_B:?}); keepalived preempted back"
     );
     kill(k);
+    kill(b);
+}
+
+#[test]
+fn notify_scripts_run_with_an_argument_vector() {
+    if skip_unless("notify_scripts_run_with_an_argument_vector", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdnt");
+    let out = p.logs.0.join("notify.out");
+    let script = p.logs.0.join("notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", out.display()),
+    )
+    .expect("script");
+    let st = Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status()
+        .expect("chmod");
+    assert!(st.success());
+    let touched = p.logs.0.join("became-master");
+    let conf = p.conf_from("node-a.conf", "notify.conf", |t| {
+        t.replace(
+            "    virtual_ipaddress {",
+            &format!(
+                "    notify_master \"/usr/bin/touch {}\"\n    notify {}\n    virtual_ipaddress {{",
+                touched.display(),
+                script.display()
+            ),
+        )
+    });
+    let a = p.start_path(&p.a, &conf, "a.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), POLL, || touched.exists()),
+        "notify_master did not run\nA: {}",
+        p.log("a.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), POLL, || {
+            std::fs::read_to_string(&out).is_ok_and(|o| o.contains("INSTANCE VI_1 MASTER 100"))
+        }),
+        "notify output: {:?}\nA: {}",
+        std::fs::read_to_string(&out),
+        p.log("a.log")
+    );
+    let o = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(o.starts_with("INSTANCE VI_1 BACKUP 100\n"), "{o}");
+    kill(a);
+}
+
+#[test]
+fn unicast_peers_elect_and_hand_over() {
+    if skip_unless("unicast_peers_elect_and_hand_over", &["ip", "tcpdump"]) {
+        return;
+    }
+    let p = Pair::new("lvsduc");
+    let uni = |me: &'static str, peer: &'static str| {
+        move |t: String| {
+            t.replace(
+                "    virtual_ipaddress {",
+                &format!(
+                    "    unicast_src_ip {me}\n    unicast_peer {{\n        {peer}\n    }}\n    virtual_ipaddress {{"
+                ),
+            )
+        }
+    };
+    let ca = p.conf_from("node-a.conf", "ua.conf", uni("192.0.2.1", "192.0.2.2"));
+    let cb = p.conf_from("node-b.conf", "ub.conf", uni("192.0.2.2", "192.0.2.1"));
+    let mut a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start_path(&p.b, &cb, "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    // Two seconds of adverts on the bridge: all unicast between the two nodes.
+    let cap = p.logs.0.join("vrrp.txt");
+    let tcpdump = p
+        .lan
+        .ns()
+        .cmd("tcpdump")
+        .args(["-i", "br0", "-n", "-l", "-U", "ip proto 112"])
+        .stdout(File::create(&cap).expect("capture file"))
+        .stderr(File::create(p.logs.0.join("tcpdump.err")).expect("tcpdump log"))
+        .spawn()
+        .expect("tcpdump");
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("tcpdump.err")
+            .contains("listening on")),
+        "tcpdump did not start: {}",
+        p.log("tcpdump.err")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    kill(tcpdump);
+    let adverts = std::fs::read_to_string(&cap).unwrap_or_default();
+    assert!(adverts.lines().count() >= 1, "no advert captured");
+    assert!(
+        adverts
+            .lines()
+            .all(|l| l.contains("192.0.2.1 > 192.0.2.2: VRRPv2")),
+        "{adverts}"
+    );
+    assert!(!holds_vip(&p.b), "split brain\nB: {}", p.log("b.log"));
+    let t_term = Instant::now();
+    signal(&a, "TERM");
+    let took = wait_vip(&p.b, Duration::from_secs(5)).map(|_| t_term.elapsed());
+    let took = took.unwrap_or_else(|| panic!("B never took over\nB: {}", p.log("b.log")));
+    assert!(took <= SKEW_B + Duration::from_millis(600), "took {took:?}");
+    assert_eq!(wait_exit(&mut a, Duration::from_secs(5)), Some(0));
     kill(b);
 }
