@@ -89,15 +89,19 @@ impl Pair {
             .expect("spawn lvsd")
     }
 
-    /// Starts Debian's keepalived (VRRP only, foreground) in `ns` with `conf`.
+    /// Starts Debian's keepalived (VRRP only, foreground) in `ns` with `tests/data/<conf>`.
     fn start_keepalived(&self, ns: &Netns, conf: &str, log: &str) -> Child {
+        self.start_keepalived_path(ns, &data(conf), log)
+    }
+
+    fn start_keepalived_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
         let err = File::create(self.logs.0.join(log)).expect("log file");
         let out = err.try_clone().expect("log file");
         let pid = self.logs.0.join(format!("{log}.pid"));
         let vrrp_pid = self.logs.0.join(format!("{log}.vrrp.pid"));
         ns.cmd("keepalived")
             .args(["-n", "-l", "-D", "-P", "-f"])
-            .arg(data(conf))
+            .arg(conf)
             .arg("-p")
             .arg(pid)
             .arg("-r")
@@ -478,6 +482,11 @@ fn interop_keepalived_master_lvsd_backup() {
         "{}",
         p.log("ka2.log")
     );
+    let klog = p.log("ka2.log");
+    assert!(
+        klog.contains("received lower priority (90) advert from 192.0.2.2"),
+        "{klog}"
+    );
     eprintln!(
         "lvsd took over from keepalived after {took:?} (Skew_Time {SKEW_B:?}); keepalived preempted back"
     );
@@ -599,5 +608,77 @@ fn unicast_peers_elect_and_hand_over() {
     let took = took.unwrap_or_else(|| panic!("B never took over\nB: {}", p.log("b.log")));
     assert!(took <= SKEW_B + Duration::from_millis(600), "took {took:?}");
     assert_eq!(wait_exit(&mut a, Duration::from_secs(5)), Some(0));
+    kill(b);
+}
+
+/// VRRPv3 over IPv4 (no authentication): `tests/data/<base>` turned into a v3 configuration.
+fn v3(text: String) -> String {
+    let start = text
+        .find("    authentication {")
+        .expect("authentication block");
+    let end = start + text[start..].find("    }\n").expect("block end") + "    }\n".len();
+    format!("{}    version 3\n{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn interop_vrrp_v3_keepalived_master_lvsd_backup() {
+    if skip_unless(
+        "interop_vrrp_v3_keepalived_master_lvsd_backup",
+        &["ip", "keepalived"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdv3");
+    let ca = p.conf_from("node-a.conf", "a3.conf", v3);
+    let cb = p.conf_from("node-b.conf", "b3.conf", v3);
+    let mut k = p.start_keepalived_path(&p.a, &ca, "ka.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "keepalived: {}",
+        p.log("ka.log")
+    );
+    let b = p.start_path(&p.b, &cb, "b.log");
+    // lvsd must accept keepalived's v3 adverts (checksum with the pseudo-header): it stays
+    // backup for longer than its Master_Down_Interval.
+    std::thread::sleep(MDI_B + Duration::from_secs(1));
+    assert!(!holds_vip(&p.b), "split brain\nB: {}", p.log("b.log"));
+    assert!(
+        !p.log("b.log").contains("Entering MASTER STATE"),
+        "{}",
+        p.log("b.log")
+    );
+
+    let t_term = Instant::now();
+    signal(&k, "TERM");
+    let took = wait_vip(&p.b, Duration::from_secs(5)).map(|_| t_term.elapsed());
+    let took = took.unwrap_or_else(|| panic!("lvsd never took over\nB: {}", p.log("b.log")));
+    assert!(
+        took <= SKEW_B + Duration::from_millis(600),
+        "lvsd took over after {took:?}"
+    );
+    let _ = wait_exit(&mut k, Duration::from_secs(5));
+
+    // keepalived (v3, priority 100) comes back and preempts; lvsd yields to its advert.
+    let k = p.start_keepalived_path(&p.a, &ca, "ka2.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || p.log("b.log").contains(
+            "to=backup reason=higher priority 100 advert from 192.0.2.1"
+        )),
+        "B: {}\nkeepalived: {}",
+        p.log("b.log"),
+        p.log("ka2.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), POLL, || !holds_vip(&p.b)),
+        "lvsd kept the VIP"
+    );
+    // keepalived parsed lvsd's v3 adverts while it waited for its down timer.
+    let klog = p.log("ka2.log");
+    assert!(
+        klog.contains("received lower priority (90) advert from 192.0.2.2"),
+        "{klog}"
+    );
+    eprintln!("v3: lvsd took over from keepalived after {took:?}");
+    kill(k);
     kill(b);
 }
