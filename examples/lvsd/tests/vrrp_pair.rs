@@ -682,3 +682,70 @@ fn interop_vrrp_v3_keepalived_master_lvsd_backup() {
     kill(k);
     kill(b);
 }
+
+fn holds(ns: &Netns, dev: &str, vip: &str) -> bool {
+    ns.run(&["ip", "-4", "-o", "addr", "show", "dev", dev])
+        .is_ok_and(|out| out.contains(&format!(" {vip}/")))
+}
+
+#[test]
+fn nat_pair_moves_both_instances_on_two_interfaces() {
+    if skip_unless("nat_pair_moves_both_instances_on_two_interfaces", &["ip"]) {
+        return;
+    }
+    // The seed's NAT directors: VI_1 on the public side (eth0), VI_2 (the real servers'
+    // gateway) on the private side (eth1).
+    let p = Pair::new("lvsdnat");
+    let private = Lan::new("lvsdnatp").expect("private lan");
+    for (ns, ip) in [(&p.a, "198.51.100.1/24"), (&p.b, "198.51.100.2/24")] {
+        private.attach(ns, "eth1").expect("attach eth1");
+        ns.run(&["ip", "addr", "add", ip, "dev", "eth1"])
+            .expect("address");
+    }
+    let gw = "198.51.100.252";
+    let mut a = p.start(&p.a, "nat-a.conf", "a.log");
+    let b = p.start(&p.b, "nat-b.conf", "b.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds(&p.a, "eth1", gw)),
+        "A: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        holds_vip(&p.a) && holds(&p.a, "eth1", gw),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(
+        !holds_vip(&p.b) && !holds(&p.b, "eth1", gw),
+        "B: {}",
+        p.log("b.log")
+    );
+
+    let t_term = Instant::now();
+    signal(&a, "TERM");
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || holds_vip(&p.b)
+            && holds(&p.b, "eth1", gw)),
+        "B: {}",
+        p.log("b.log")
+    );
+    let took = t_term.elapsed();
+    assert!(took <= SKEW_B + Duration::from_millis(600), "took {took:?}");
+    assert_eq!(wait_exit(&mut a, Duration::from_secs(5)), Some(0));
+    assert!(
+        !holds_vip(&p.a) && !holds(&p.a, "eth1", gw),
+        "A left a VIP behind"
+    );
+    let blog = p.log("b.log");
+    for inst in ["VI_1", "VI_2"] {
+        assert!(
+            blog.lines()
+                .any(|l| l.contains("to=master reason=master sent priority 0")
+                    && l.contains(&format!("instance={inst}"))),
+            "{blog}"
+        );
+    }
+    kill(b);
+}
