@@ -74,6 +74,9 @@ fn main() -> ExitCode {
         eprintln!("lvsd: the checker subsystem (-C) is not implemented yet");
         return ExitCode::from(2);
     }
+    if !args.vrrp {
+        tracing::warn!("only the VRRP subsystem exists in this version: running as with -P");
+    }
     for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("{d}");
     }

@@ -81,7 +81,7 @@ impl Pair {
     fn start_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
         let err = File::create(self.logs.0.join(log)).expect("log file");
         ns.cmd(env!("CARGO_BIN_EXE_lvsd"))
-            .args(["-P", "-l", "-n", "-f"])
+            .args(["-P", "-l", "-n", "-D", "-f"])
             .arg(conf)
             .stdout(Stdio::null())
             .stderr(err)
@@ -747,5 +747,45 @@ fn nat_pair_moves_both_instances_on_two_interfaces() {
             "{blog}"
         );
     }
+    kill(b);
+}
+
+#[test]
+fn wrong_password_adverts_are_rejected_and_counted() {
+    if skip_unless("wrong_password_adverts_are_rejected_and_counted", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdpw");
+    let cb = p.conf_from("node-b.conf", "wrong.conf", |t| {
+        t.replace("auth_pass 1717", "auth_pass 9999")
+    });
+    let a = p.start(&p.a, "node-a.conf", "a.log");
+    let b = p.start_path(&p.b, &cb, "b.log");
+    // Each side discards the other's adverts (RFC 3768 §7.1 authentication), so both end up
+    // MASTER, as keepalived does with mismatched passwords; neither process stops.
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds_vip(&p.b)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    // Every advert from A is rejected and counted, and B stays up.
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("b.log")
+            .contains("rejected=3")),
+        "B: {}",
+        p.log("b.log")
+    );
+    let blog = p.log("b.log");
+    assert!(
+        blog.lines()
+            .filter(|l| l.contains("advert rejected"))
+            .all(|l| l.contains("src=192.0.2.1") && l.contains("authentication")),
+        "{blog}"
+    );
+    assert!(holds_vip(&p.b), "B: {blog}");
+    kill(a);
     kill(b);
 }
