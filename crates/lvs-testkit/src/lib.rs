@@ -25,6 +25,7 @@
 
 use std::fs::File;
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -257,6 +258,68 @@ impl Lan {
             .run(&["ip", "link", "set", &port, "master", "br0"])?;
         Ok(())
     }
+}
+
+/// One UDP round trip between two namespaces: `client`, bound to `from`, sends a datagram to `to`;
+/// an echo server in `server` answers it once. True when the echo comes back, from `to`'s
+/// address, within `timeout`.
+///
+/// The server binds `to` when that address is local in `server`, and otherwise the wildcard on
+/// `to`'s port, so a datagram for an address that is not (or no longer) local still finds no
+/// listener that answers from it. Panics when a socket cannot be made or the server does not
+/// start within 5 s: those are broken tests, not a "no".
+pub fn udp_round_trip(
+    client: &Netns,
+    from: IpAddr,
+    server: &Netns,
+    to: SocketAddr,
+    timeout: Duration,
+) -> bool {
+    const PAYLOAD: &[u8] = b"lvs-testkit";
+    let wildcard: IpAddr = match to {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let echo = s.spawn(move || {
+            server.enter(move || {
+                let sock = UdpSocket::bind(to)
+                    .or_else(|_| UdpSocket::bind((wildcard, to.port())))
+                    .expect("bind the echo server");
+                sock.set_read_timeout(Some(timeout + Duration::from_secs(1)))
+                    .expect("set the echo server's timeout");
+                ready_tx.send(()).expect("announce the echo server");
+                let mut buf = [0u8; 64];
+                if let Ok((n, peer)) = sock.recv_from(&mut buf) {
+                    sock.send_to(&buf[..n], peer).expect("echo");
+                }
+            })
+        });
+        // Bounded: a server that failed to start drops the sender.
+        let started = ready_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+        let answered = started
+            && client
+                .enter(|| {
+                    let sock = UdpSocket::bind((from, 0)).expect("bind the client");
+                    sock.set_read_timeout(Some(timeout))
+                        .expect("set the client's timeout");
+                    sock.send_to(PAYLOAD, to).expect("send the request");
+                    let mut buf = [0u8; 64];
+                    matches!(sock.recv_from(&mut buf),
+                        Ok((n, peer)) if &buf[..n] == PAYLOAD && peer.ip() == to.ip())
+                })
+                .expect("enter the client's namespace");
+        echo.join()
+            .expect("the echo server thread panicked")
+            .expect("enter the server's namespace");
+        assert!(
+            started,
+            "the UDP echo server in {} did not start",
+            server.name()
+        );
+        answered
+    })
 }
 
 /// Polls `cond` every `step` until it holds or `timeout` passes; returns whether it held.

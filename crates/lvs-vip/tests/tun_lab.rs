@@ -2,7 +2,7 @@
 //! what the seed's `lvs_tun.sh start` does, with lvs-vip and lvs-sysctl, checked end to end with
 //! IPIP traffic from a director namespace. Prints SKIP outside the lab.
 
-use std::net::{IpAddr, UdpSocket};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lvs_lab::skip_unless_lab;
@@ -10,7 +10,7 @@ use lvs_sysctl::{
     Expect, IfName, Ipv4Conf, Key, Mode, Procfs, Profile, Scope, Snapshot, Source, apply, diagnose,
     revert,
 };
-use lvs_testkit::{Netns, veth};
+use lvs_testkit::{Netns, udp_round_trip, veth};
 use lvs_vip::{Netlink, Outcome};
 
 const VIP: &str = "192.0.2.10";
@@ -24,43 +24,15 @@ fn v4(scope: &str, p: Ipv4Conf) -> Key {
 /// server: the request is decapsulated on tunl0 and the answer goes straight back over eth0 (the
 /// TUN data path). True when the answer arrives within 2 s.
 fn probe_vip(director: &Netns, rs: &Netns) -> bool {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::scope(|s| {
-        let server = s.spawn(move || {
-            rs.enter(move || {
-                // On the VIP, so the answer comes from it; after `down` the VIP is gone, and a
-                // socket on any address must still get nothing (the VIP is no longer local).
-                let sock = UdpSocket::bind((VIP, PORT))
-                    .or_else(|_| UdpSocket::bind(("0.0.0.0", PORT)))
-                    .unwrap();
-                sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-                ready_tx.send(()).unwrap();
-                let mut buf = [0u8; 64];
-                if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                    sock.send_to(&buf[..n], from).unwrap();
-                }
-            })
-        });
-        // Bounded: a server that failed to start drops the sender.
-        let started = ready_rx.recv_timeout(Duration::from_secs(5)).is_ok();
-        let answered = started
-            && director
-                .enter(|| {
-                    let sock = UdpSocket::bind(("198.51.100.1", 0)).unwrap();
-                    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                    sock.send_to(b"lvs-tun", (VIP, PORT)).unwrap();
-                    let mut buf = [0u8; 64];
-                    let vip: IpAddr = VIP.parse().unwrap();
-                    matches!(sock.recv_from(&mut buf), Ok((7, from)) if from.ip() == vip)
-                })
-                .unwrap();
-        server.join().unwrap().unwrap();
-        assert!(
-            started,
-            "the UDP server in the real server's namespace did not start"
-        );
-        answered
-    })
+    let vip: IpAddr = VIP.parse().unwrap();
+    let from: IpAddr = "198.51.100.1".parse().unwrap();
+    udp_round_trip(
+        director,
+        from,
+        rs,
+        (vip, PORT).into(),
+        Duration::from_secs(2),
+    )
 }
 
 #[test]

@@ -6,13 +6,12 @@
 
 mod common;
 
-use std::net::{IpAddr, UdpSocket};
-use std::sync::mpsc;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use common::{addrs, arp_defaults, arp_values, root_values, rs, set_sysctl, sysctl};
 use lvs_lab::skip_unless_lab;
-use lvs_testkit::{Netns, veth};
+use lvs_testkit::{Netns, udp_round_trip, veth};
 
 const VIP: &str = "198.51.100.62";
 const PORT: u16 = 5062;
@@ -21,39 +20,15 @@ const PORT: u16 = 5062;
 /// tunnel, decapsulated on the real server's tunl0 and answered directly from the VIP over
 /// eth0. True when the answer arrives within 2 s.
 fn vip_answers(director: &Netns, real: &Netns) -> bool {
-    let (ready_tx, ready_rx) = mpsc::channel();
-    std::thread::scope(|s| {
-        let server = s.spawn(move || {
-            real.enter(move || {
-                // On the VIP when it is local; otherwise on any address, where a request for a
-                // VIP that is not local must still not arrive.
-                let sock = UdpSocket::bind((VIP, PORT))
-                    .or_else(|_| UdpSocket::bind(("0.0.0.0", PORT)))
-                    .unwrap();
-                sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-                ready_tx.send(()).unwrap();
-                let mut buf = [0u8; 32];
-                if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                    sock.send_to(&buf[..n], from).unwrap();
-                }
-            })
-        });
-        let started = ready_rx.recv_timeout(Duration::from_secs(5)).is_ok();
-        let answered = started
-            && director
-                .enter(|| {
-                    let sock = UdpSocket::bind(("198.51.100.254", 0)).unwrap();
-                    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                    sock.send_to(b"lvs-tun", (VIP, PORT)).unwrap();
-                    let mut buf = [0u8; 32];
-                    let vip: IpAddr = VIP.parse().unwrap();
-                    matches!(sock.recv_from(&mut buf), Ok((7, from)) if from.ip() == vip)
-                })
-                .unwrap();
-        server.join().unwrap().unwrap();
-        assert!(started, "the UDP server on the real server did not start");
-        answered
-    })
+    let vip: IpAddr = VIP.parse().unwrap();
+    let from: IpAddr = "198.51.100.254".parse().unwrap();
+    udp_round_trip(
+        director,
+        from,
+        real,
+        (vip, PORT).into(),
+        Duration::from_secs(2),
+    )
 }
 
 fn tunl0_up(ns: &Netns) -> bool {
