@@ -14,31 +14,8 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Whether this process runs as root (real uid 0), read from /proc so no unsafe call is needed.
-pub(crate) fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// Whether `prog` is found on PATH (or, for sbin tools, in /usr/sbin and /sbin).
-pub(crate) fn have(prog: &str) -> bool {
-    find_program(prog).is_some()
-}
-
-/// The full path of `prog`, searching PATH and the sbin directories.
-pub(crate) fn find_program(prog: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
-}
+// Root and program discovery are shared with the tests' support crate.
+pub(crate) use lvs_testkit::{have, is_root, which as find_program};
 
 /// Runs a command with inherited stdio, failing with the command line on a non-zero exit.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
