@@ -4,7 +4,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::err::ipv4::SliceError as V4Error;
 use etherparse::err::ipv6::SliceError as V6Error;
-use etherparse::{IpNumber, Ipv4Slice, Ipv6FlowLabel, Ipv6Header, Ipv6Slice};
+use etherparse::{IpNumber, IpPayloadSlice, Ipv4Slice, Ipv6FlowLabel, Ipv6Header, Ipv6Slice};
 
 use crate::addresses::Family;
 use crate::checksum::{ChecksumMode, fold, sum_words};
@@ -85,20 +85,12 @@ impl<'a> Datagram<'a> {
             V4Error::Header(_) | V4Error::Exts(_) => DatagramError::IpHeader,
         })?;
         let header = ip.header();
-        let payload = ip.payload();
-        if payload.fragmented {
-            return Err(DatagramError::Fragment);
-        }
-        if payload.ip_number != IpNumber(IP_PROTOCOL) {
-            return Err(DatagramError::NotVrrp {
-                protocol: payload.ip_number.0,
-            });
-        }
+        let payload = vrrp_payload(ip.payload())?;
         Ok(Self {
             src: IpAddr::V4(header.source_addr()),
             dst: IpAddr::V4(header.destination_addr()),
             ttl: header.ttl(),
-            payload: payload.payload,
+            payload,
         })
     }
 
@@ -119,20 +111,12 @@ impl<'a> Datagram<'a> {
             V6Error::Header(_) | V6Error::Exts(_) => DatagramError::IpHeader,
         })?;
         let header = ip.header();
-        let payload = ip.payload();
-        if payload.fragmented {
-            return Err(DatagramError::Fragment);
-        }
-        if payload.ip_number != IpNumber(IP_PROTOCOL) {
-            return Err(DatagramError::NotVrrp {
-                protocol: payload.ip_number.0,
-            });
-        }
+        let payload = vrrp_payload(ip.payload())?;
         Ok(Self {
             src: IpAddr::V6(header.source_addr()),
             dst: IpAddr::V6(header.destination_addr()),
             ttl: header.hop_limit(),
-            payload: payload.payload,
+            payload,
         })
     }
 
@@ -181,6 +165,19 @@ impl<'a> Datagram<'a> {
     pub fn validate(&self, cfg: &ValidationConfig<'_>) -> Result<Validated<'a>, Error> {
         validate(self, cfg)
     }
+}
+
+/// The VRRP message of an IP payload: refuses fragments and protocols other than 112.
+fn vrrp_payload<'a>(payload: &IpPayloadSlice<'a>) -> Result<&'a [u8], DatagramError> {
+    if payload.fragmented {
+        return Err(DatagramError::Fragment);
+    }
+    if payload.ip_number != IpNumber(IP_PROTOCOL) {
+        return Err(DatagramError::NotVrrp {
+            protocol: payload.ip_number.0,
+        });
+    }
+    Ok(payload.payload)
 }
 
 /// An Ethernet frame carrying a VRRP datagram (for packet captures).
