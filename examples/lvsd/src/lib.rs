@@ -10,14 +10,19 @@
 //!
 //! ```no_run
 //! let out = keepalived_conf::parse_file("/etc/keepalived/keepalived.conf", &Default::default())?;
-//! let code = lvsd::vrrp::run(&out.config)?; // until SIGTERM
-//! std::process::exit(code);
+//! let status = lvsd::status::Shared::default();
+//! let vrrp = lvsd::vrrp::spawn(&out.config, status.clone())?;
+//! // ... later, on SIGTERM:
+//! vrrp.send(lvsd::side::Command::Stop);
+//! vrrp.join()?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod conf;
+pub mod side;
+pub mod status;
 pub mod vrrp;
 
 use std::io::Write;

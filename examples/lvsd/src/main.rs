@@ -86,8 +86,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let code = match lvsd::vrrp::run(&parsed.config) {
-        Ok(code) => code,
+    let code = match run(&args, parsed.config) {
+        Ok(()) => 0,
         Err(e) => {
             tracing::error!("{e:#}");
             1
@@ -97,4 +97,56 @@ fn main() -> ExitCode {
         let _ = std::fs::remove_file(p);
     }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Starts the subsystems, then turns signals into commands until SIGTERM/SIGINT.
+fn run(args: &Args, conf: keepalived_conf::model::Config) -> anyhow::Result<()> {
+    use lvsd::side::Command;
+    use nix::sys::signal::{SigSet, Signal};
+    // Block the signals before any thread starts, so only this thread receives them.
+    let mut sigs = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        sigs.add(s);
+    }
+    sigs.thread_block()?;
+    let status = lvsd::status::Shared::default();
+    let sides = vec![lvsd::vrrp::spawn(&conf, status.clone())?];
+    loop {
+        match sigs.wait()? {
+            Signal::SIGHUP => {
+                let mut opts = keepalived_conf::Options::default();
+                if let Some(id) = &args.config_id {
+                    opts = opts.config_id(id.clone());
+                }
+                match keepalived_conf::parse_file(&args.use_file, &opts) {
+                    Ok(p) if !p.has_errors() => {
+                        let conf = std::sync::Arc::new(p.config);
+                        for s in &sides {
+                            s.send(Command::Reload(conf.clone()));
+                        }
+                    }
+                    Ok(p) => {
+                        for d in p.diagnostics.iter().filter(|d| d.is_error()) {
+                            tracing::error!("reload refused: {d}");
+                        }
+                    }
+                    Err(e) => tracing::error!("reload refused: {e}"),
+                }
+            }
+            sig => {
+                tracing::info!(signal = %sig, "stopping");
+                break;
+            }
+        }
+    }
+    for s in &sides {
+        s.send(Command::Stop);
+    }
+    let mut result = Ok(());
+    for s in sides {
+        if let Err(e) = s.join() {
+            result = Err(e);
+        }
+    }
+    result
 }

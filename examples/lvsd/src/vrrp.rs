@@ -1,8 +1,8 @@
-//! The VRRP run loop (IPv4): raw sockets in, machine outputs out.
+//! The VRRP subsystem (IPv4): raw sockets in, machine outputs out.
 //!
-//! One thread per interface blocks in `recv` on its raw socket, one thread waits for signals;
-//! both feed a channel. The main thread owns the machines and sleeps on that channel until the
-//! earliest deadline the machines report.
+//! One thread per interface blocks in `recv` on its raw socket and feeds a channel, which also
+//! carries the daemon's [`Command`]s. The subsystem's thread owns the machines and sleeps on that
+//! channel until the earliest deadline the machines report.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -14,11 +14,13 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use keepalived_conf::model::{Config as Conf, Script, VirtualAddress};
 use lvs_vip::{AddressSpec, Announcer, GarpKind, MacAddr, Netlink, Outcome};
-use nix::sys::signal::{SigSet, Signal};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 use tracing::{debug, error, info, warn};
 use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State};
 use vrrp_packet::{Datagram, Envelope, VRRP_IPV4_MULTICAST, ValidationConfig};
+
+use crate::side::{Command, Side};
+use crate::status::{InstanceStatus, Shared};
 
 /// One interface: its raw socket (shared with its receive thread) and its announcer.
 #[derive(Debug)]
@@ -43,22 +45,16 @@ struct Slot {
 
 enum Event {
     Packet { link: usize, data: Vec<u8> },
-    Signal(Signal),
+    Command(Command),
 }
 
-/// Runs the VRRP instances of `conf` until SIGTERM or SIGINT; returns the exit code.
+/// Starts the VRRP instances of `conf`; returns once every socket is open and every stale VIP
+/// is gone. The instances run until [`Command::Stop`].
 ///
 /// # Errors
 /// An instance that cannot be configured (unknown interface, no IPv4 address, bad settings),
 /// or a socket that cannot be opened (CAP_NET_RAW missing).
-pub fn run(conf: &Conf) -> anyhow::Result<i32> {
-    // Block the signals before any thread starts, so only the signal thread sees them.
-    let mut sigs = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
-        sigs.add(s);
-    }
-    sigs.thread_block().context("block signals")?;
-
+pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
     let nl = Netlink::new().context("open rtnetlink")?;
     let epoch = std::time::Instant::now();
     let now = || Instant::from_micros(epoch.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
@@ -102,14 +98,6 @@ pub fn run(conf: &Conf) -> anyhow::Result<i32> {
     if slots.is_empty() {
         bail!("no usable vrrp_instance in the configuration");
     }
-    std::thread::spawn(move || {
-        while let Ok(sig) = sigs.wait() {
-            if tx.send(Event::Signal(sig)).is_err() {
-                break;
-            }
-        }
-    });
-
     // A crashed predecessor may have left VIPs behind: a backup must not hold them.
     for s in &slots {
         for spec in s.vips.values() {
@@ -124,6 +112,26 @@ pub fn run(conf: &Conf) -> anyhow::Result<i32> {
             }
         }
     }
+    let join = std::thread::Builder::new()
+        .name("vrrp".into())
+        .spawn(move || event_loop(slots, links, nl, rx, status, epoch))
+        .context("start the VRRP thread")?;
+    Ok(Side::new(
+        "vrrp",
+        move |c| tx.send(Event::Command(c)).is_ok(),
+        join,
+    ))
+}
+
+fn event_loop(
+    mut slots: Vec<Slot>,
+    links: Vec<Link>,
+    nl: Netlink,
+    rx: mpsc::Receiver<Event>,
+    status: Shared,
+    epoch: std::time::Instant,
+) -> anyhow::Result<()> {
+    let now = || Instant::from_micros(epoch.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
     let t = now();
     for s in &mut slots {
         s.vm.handle_input(t, Input::Startup);
@@ -133,6 +141,7 @@ pub fn run(conf: &Conf) -> anyhow::Result<i32> {
         for s in &mut slots {
             drain(s, &links, &nl);
         }
+        publish(&slots, &links, &status);
         if stopping {
             break;
         }
@@ -144,11 +153,11 @@ pub fn run(conf: &Conf) -> anyhow::Result<i32> {
         let t = now();
         match event {
             Ok(Event::Packet { link, data }) => receive(&mut slots, link, &data, t),
-            Ok(Event::Signal(Signal::SIGHUP)) => {
-                warn!("SIGHUP: reload is not implemented yet; configuration unchanged");
+            Ok(Event::Command(Command::Reload(_))) => {
+                warn!("reload of VRRP instances is not implemented yet; instances unchanged");
             }
-            Ok(Event::Signal(sig)) => {
-                info!(signal = %sig, "stopping: shutting every instance down");
+            Ok(Event::Command(_)) => {
+                info!("stopping: shutting every instance down");
                 for s in &mut slots {
                     s.vm.handle_input(t, Input::Shutdown);
                 }
@@ -172,8 +181,36 @@ pub fn run(conf: &Conf) -> anyhow::Result<i32> {
             }
         }
     }
+    status.update(|st| st.instances.clear());
     info!("stopped");
-    Ok(0)
+    Ok(())
+}
+
+/// Writes every instance's state into the shared status.
+fn publish(slots: &[Slot], links: &[Link], status: &Shared) {
+    let instances = slots
+        .iter()
+        .map(|s| {
+            let cfg = s.vm.config();
+            InstanceStatus {
+                name: s.name.clone(),
+                interface: links[s.link].name.clone(),
+                vrid: cfg.vrid,
+                version: if cfg.version == vrrp_machine::Version::V3 {
+                    3
+                } else {
+                    2
+                },
+                family: "inet".into(),
+                state: s.vm.state().as_str().to_uppercase(),
+                priority: cfg.priority,
+                effective_priority: s.vm.priority(),
+                vips: cfg.virtual_addresses.clone(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    status.update(|st| st.instances = instances);
 }
 
 fn spec(v: &VirtualAddress, ifname: &str) -> AddressSpec {
