@@ -3,6 +3,26 @@
 //! One thread per interface blocks in `recv` on its raw socket and feeds a channel, which also
 //! carries the daemon's [`Command`]s. The subsystem's thread owns the machines and sleeps on that
 //! channel until the earliest deadline the machines report.
+//!
+//! # Reload
+//!
+//! [`Command::Reload`] diffs the new `vrrp_instance`s against the running ones by name:
+//!
+//! * same machine configuration, interface and VIP specs: the instance is left alone (no state
+//!   change, no advert out of turn, no GARP, no VIP touched); only its notify scripts are
+//!   replaced;
+//! * same interface, VRID, version and family, anything else changed (priority, interval, VIPs,
+//!   preemption, ...): the running machine is reconfigured in place
+//!   ([`Instance::reconfigure`]): it keeps its state; a MASTER removes the VIPs that left
+//!   the list, adds the new ones and announces the list again (keepalived does the same for a
+//!   VIP-only change); VIPs present before and after are never removed;
+//! * another interface, VRID, version or family: the old instance is shut down (priority 0 if
+//!   MASTER, VIPs removed) and a new one starts;
+//! * gone from the file: shut down the same way; new in the file: started (after the stale-VIP
+//!   check that start-up does).
+//!
+//! An instance the new file cannot configure (unknown interface, bad settings) is logged and
+//! the running one, if any, is kept.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,7 +32,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use keepalived_conf::model::{Config as Conf, Script, VirtualAddress};
+use keepalived_conf::model::{Config as Conf, Script, VirtualAddress, VrrpInstance};
 use lvs_vip::{AddressSpec, Announcer, GarpKind, MacAddr, Netlink, Outcome};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 use tracing::{debug, error, info, warn};
@@ -39,13 +59,34 @@ struct Slot {
     link: usize,
     vm: Instance,
     vips: HashMap<IpAddr, AddressSpec>,
+    /// During a reconfiguration's drain: the VIP specs before it (what to remove).
+    old_vips: Option<HashMap<IpAddr, AddressSpec>>,
     notify: keepalived_conf::model::Notify,
     rejected: u64,
+}
+
+/// An instance as the configuration describes it, before it runs.
+struct Plan {
+    name: String,
+    link: usize,
+    cfg: vrrp_machine::Config,
+    vips: HashMap<IpAddr, AddressSpec>,
+    notify: keepalived_conf::model::Notify,
 }
 
 enum Event {
     Packet { link: usize, data: Vec<u8> },
     Command(Command),
+}
+
+/// Everything the VRRP thread owns.
+struct Runtime {
+    links: Vec<Link>,
+    slots: Vec<Slot>,
+    nl: Netlink,
+    tx: Sender<Event>,
+    status: Shared,
+    epoch: std::time::Instant,
 }
 
 /// Starts the VRRP instances of `conf`; returns once every socket is open and every stale VIP
@@ -55,66 +96,32 @@ enum Event {
 /// An instance that cannot be configured (unknown interface, no IPv4 address, bad settings),
 /// or a socket that cannot be opened (CAP_NET_RAW missing).
 pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
-    let nl = Netlink::new().context("open rtnetlink")?;
-    let epoch = std::time::Instant::now();
-    let now = || Instant::from_micros(epoch.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
     let (tx, rx) = mpsc::channel();
-    let mut links: Vec<Link> = Vec::new();
-    let mut slots: Vec<Slot> = Vec::new();
-
+    let mut rt = Runtime {
+        links: Vec::new(),
+        slots: Vec::new(),
+        nl: Netlink::new().context("open rtnetlink")?,
+        tx: tx.clone(),
+        status,
+        epoch: std::time::Instant::now(),
+    };
     for inst in &conf.vrrp_instances {
-        if inst.is_ipv6() {
-            warn!(instance = %inst.name, "IPv6 instances are not supported by lvsd yet; skipped");
+        let Some(plan) = rt.plan(inst, conf)? else {
             continue;
-        }
-        let ifname = inst.interface.clone().context("no `interface`")?;
-        let link = match links.iter().position(|l| l.name == ifname) {
-            Some(i) => i,
-            None => {
-                links.push(open_link(&nl, &ifname, tx.clone(), links.len())?);
-                links.len() - 1
-            }
         };
-        let primary = inst.mcast_src_ip.unwrap_or(IpAddr::V4(links[link].primary));
-        let cfg = crate::conf::instance_config(inst, conf, Some(primary))
-            .with_context(|| format!("vrrp_instance {}", inst.name))?;
-        let vm = Instance::new(cfg, now()).map_err(|e| anyhow::anyhow!("{}: {e}", inst.name))?;
-        let vips = inst
-            .virtual_ipaddress
-            .iter()
-            .map(|v| (v.addr, spec(v, &ifname)))
-            .collect();
-        info!(instance = %inst.name, interface = %ifname, vrid = ?inst.virtual_router_id,
-            priority = inst.priority(), "instance configured");
-        slots.push(Slot {
-            name: inst.name.clone(),
-            link,
-            vm,
-            vips,
-            notify: inst.notify.clone(),
-            rejected: 0,
-        });
+        let slot = rt.slot(plan)?;
+        rt.slots.push(slot);
     }
-    if slots.is_empty() {
+    if rt.slots.is_empty() {
         bail!("no usable vrrp_instance in the configuration");
     }
     // A crashed predecessor may have left VIPs behind: a backup must not hold them.
-    for s in &slots {
-        for spec in s.vips.values() {
-            match nl.remove_address(&spec.iface, spec.addr) {
-                Ok(Outcome::Changed) => {
-                    warn!(instance = %s.name, vip = %spec.addr, "stale VIP removed at startup");
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    warn!(instance = %s.name, vip = %spec.addr, error = %e, "stale VIP check")
-                }
-            }
-        }
+    for i in 0..rt.slots.len() {
+        rt.remove_stale(i);
     }
     let join = std::thread::Builder::new()
         .name("vrrp".into())
-        .spawn(move || event_loop(slots, links, nl, rx, status, epoch))
+        .spawn(move || rt.run(&rx))
         .context("start the VRRP thread")?;
     Ok(Side::new(
         "vrrp",
@@ -123,94 +130,340 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
     ))
 }
 
-fn event_loop(
-    mut slots: Vec<Slot>,
-    links: Vec<Link>,
-    nl: Netlink,
-    rx: mpsc::Receiver<Event>,
-    status: Shared,
-    epoch: std::time::Instant,
-) -> anyhow::Result<()> {
-    let now = || Instant::from_micros(epoch.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
-    let t = now();
-    for s in &mut slots {
-        s.vm.handle_input(t, Input::Startup);
+impl Runtime {
+    fn now(&self) -> Instant {
+        Instant::from_micros(
+            self.epoch
+                .elapsed()
+                .as_micros()
+                .try_into()
+                .unwrap_or(u64::MAX),
+        )
     }
-    let mut stopping = false;
-    loop {
-        for s in &mut slots {
-            drain(s, &links, &nl);
+
+    /// What `inst` asks for; `None` when lvsd skips it (with a warning). Opens its interface.
+    fn plan(&mut self, inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Option<Plan>> {
+        if inst.is_ipv6() {
+            warn!(instance = %inst.name, "IPv6 instances are not supported by lvsd yet; skipped");
+            return Ok(None);
         }
-        publish(&slots, &links, &status);
-        if stopping {
-            break;
-        }
-        let deadline = slots.iter().filter_map(|s| s.vm.poll_timeout()).min();
-        let event = match deadline {
-            Some(d) => rx.recv_timeout(d.saturating_duration_since(now())),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        let ifname = inst.interface.clone().context("no `interface`")?;
+        let link = match self.links.iter().position(|l| l.name == ifname) {
+            Some(i) => i,
+            None => {
+                let l = open_link(&self.nl, &ifname, self.tx.clone(), self.links.len())?;
+                self.links.push(l);
+                self.links.len() - 1
+            }
         };
-        let t = now();
-        match event {
-            Ok(Event::Packet { link, data }) => receive(&mut slots, link, &data, t),
-            Ok(Event::Command(Command::Reload(_))) => {
-                warn!("reload of VRRP instances is not implemented yet; instances unchanged");
+        let primary = inst
+            .mcast_src_ip
+            .unwrap_or(IpAddr::V4(self.links[link].primary));
+        let cfg = crate::conf::instance_config(inst, conf, Some(primary))
+            .with_context(|| format!("vrrp_instance {}", inst.name))?;
+        let vips = inst
+            .virtual_ipaddress
+            .iter()
+            .map(|v| (v.addr, spec(v, &ifname)))
+            .collect();
+        Ok(Some(Plan {
+            name: inst.name.clone(),
+            link,
+            cfg,
+            vips,
+            notify: inst.notify.clone(),
+        }))
+    }
+
+    fn slot(&self, p: Plan) -> anyhow::Result<Slot> {
+        info!(instance = %p.name, interface = %self.links[p.link].name, vrid = p.cfg.vrid,
+            priority = p.cfg.priority, "instance configured");
+        let vm =
+            Instance::new(p.cfg, self.now()).map_err(|e| anyhow::anyhow!("{}: {e}", p.name))?;
+        Ok(Slot {
+            name: p.name,
+            link: p.link,
+            vm,
+            vips: p.vips,
+            old_vips: None,
+            notify: p.notify,
+            rejected: 0,
+        })
+    }
+
+    /// Removes slot `i`'s VIPs from the kernel unless another running instance owns them (a
+    /// crashed predecessor may have left them; a backup must not answer for them).
+    fn remove_stale(&self, i: usize) {
+        let s = &self.slots[i];
+        for spec in s.vips.values() {
+            let owned = self
+                .slots
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && o.vips.contains_key(&spec.addr));
+            if owned {
+                continue;
             }
-            Ok(Event::Command(_)) => {
-                info!("stopping: shutting every instance down");
-                for s in &mut slots {
-                    s.vm.handle_input(t, Input::Shutdown);
+            match self.nl.remove_address(&spec.iface, spec.addr) {
+                Ok(Outcome::Changed) => {
+                    warn!(instance = %s.name, vip = %spec.addr, "stale VIP removed at startup");
                 }
-                stopping = true;
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(instance = %s.name, vip = %spec.addr, error = %e, "stale VIP check");
+                }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                for s in &mut slots {
-                    if s.vm.poll_timeout().is_some_and(|d| d <= t) {
-                        s.vm.handle_timeout(t);
+        }
+    }
+
+    fn run(mut self, rx: &mpsc::Receiver<Event>) -> anyhow::Result<()> {
+        let t = self.now();
+        for s in &mut self.slots {
+            s.vm.handle_input(t, Input::Startup);
+        }
+        let mut stopping = false;
+        loop {
+            for i in 0..self.slots.len() {
+                self.drain(i);
+            }
+            self.publish();
+            if stopping {
+                break;
+            }
+            let deadline = self.slots.iter().filter_map(|s| s.vm.poll_timeout()).min();
+            let event = match deadline {
+                Some(d) => rx.recv_timeout(d.saturating_duration_since(self.now())),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let t = self.now();
+            match event {
+                Ok(Event::Packet { link, data }) => receive(&mut self.slots, link, &data, t),
+                Ok(Event::Command(Command::Reload(conf))) => self.reload(&conf),
+                Ok(Event::Command(_)) => {
+                    info!("stopping: shutting every instance down");
+                    for s in &mut self.slots {
+                        s.vm.handle_input(t, Input::Shutdown);
+                    }
+                    stopping = true;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    for s in &mut self.slots {
+                        if s.vm.poll_timeout().is_some_and(|d| d <= t) {
+                            s.vm.handle_timeout(t);
+                        }
                     }
                 }
-            }
-            Err(RecvTimeoutError::Disconnected) => bail!("every event source closed"),
-        }
-    }
-    // Whatever the machines said, leave no VIP behind.
-    for s in &slots {
-        for spec in s.vips.values() {
-            if let Err(e) = nl.remove_address(&spec.iface, spec.addr) {
-                warn!(instance = %s.name, error = %e, "removing a VIP at exit");
+                Err(RecvTimeoutError::Disconnected) => bail!("every event source closed"),
             }
         }
+        // Whatever the machines said, leave no VIP behind.
+        for s in &self.slots {
+            self.remove_vips(s);
+        }
+        self.status.update(|st| st.instances.clear());
+        info!("stopped");
+        Ok(())
     }
-    status.update(|st| st.instances.clear());
-    info!("stopped");
-    Ok(())
-}
 
-/// Writes every instance's state into the shared status.
-fn publish(slots: &[Slot], links: &[Link], status: &Shared) {
-    let instances = slots
-        .iter()
-        .map(|s| {
-            let cfg = s.vm.config();
-            InstanceStatus {
-                name: s.name.clone(),
-                interface: links[s.link].name.clone(),
-                vrid: cfg.vrid,
-                version: if cfg.version == vrrp_machine::Version::V3 {
-                    3
-                } else {
-                    2
-                },
-                family: "inet".into(),
-                state: s.vm.state().as_str().to_uppercase(),
-                priority: cfg.priority,
-                effective_priority: s.vm.priority(),
-                vips: cfg.virtual_addresses.clone(),
-                ..Default::default()
+    fn remove_vips(&self, s: &Slot) {
+        for spec in s.vips.values() {
+            if let Err(e) = self.nl.remove_address(&spec.iface, spec.addr) {
+                warn!(instance = %s.name, error = %e, "removing a VIP");
             }
-        })
-        .collect();
-    status.update(|st| st.instances = instances);
+        }
+    }
+
+    /// Shuts slot `i` down (priority 0 if MASTER, VIPs removed) and forgets it.
+    fn retire(&mut self, i: usize) {
+        let t = self.now();
+        self.slots[i].vm.handle_input(t, Input::Shutdown);
+        self.drain(i);
+        let s = self.slots.remove(i);
+        self.remove_vips(&s);
+        info!(instance = %s.name, "instance stopped");
+    }
+
+    /// [`Command::Reload`]: see the module documentation.
+    fn reload(&mut self, conf: &Conf) {
+        info!("reloading the VRRP instances");
+        let mut plans = Vec::new();
+        let mut failed = Vec::new();
+        for inst in &conf.vrrp_instances {
+            match self.plan(inst, conf) {
+                Ok(Some(p)) => plans.push(p),
+                Ok(None) => {}
+                Err(e) => {
+                    error!(instance = %inst.name, error = %format!("{e:#}"), "reload: instance not configurable; the running one (if any) is kept");
+                    failed.push(inst.name.clone());
+                }
+            }
+        }
+        // Gone from the file: stop.
+        let mut i = 0;
+        while i < self.slots.len() {
+            let name = &self.slots[i].name;
+            if plans.iter().any(|p| &p.name == name) || failed.contains(name) {
+                i += 1;
+            } else {
+                self.retire(i);
+            }
+        }
+        let t = self.now();
+        let mut started = Vec::new();
+        for p in plans {
+            let Some(i) = self.slots.iter().position(|s| s.name == p.name) else {
+                started.push(p);
+                continue;
+            };
+            let s = &mut self.slots[i];
+            let old = s.vm.config();
+            if *old == p.cfg && s.link == p.link && s.vips == p.vips {
+                debug!(instance = %s.name, "reload: unchanged");
+                s.notify = p.notify;
+                continue;
+            }
+            let same_identity = s.link == p.link
+                && old.vrid == p.cfg.vrid
+                && old.version == p.cfg.version
+                && old.is_ipv6() == p.cfg.is_ipv6();
+            if same_identity {
+                let old_vips = std::mem::replace(&mut s.vips, p.vips);
+                match s.vm.reconfigure(t, p.cfg) {
+                    Ok(()) => {
+                        info!(instance = %s.name, state = %s.vm.state(), "reload: reconfigured in place");
+                        s.old_vips = Some(old_vips);
+                        s.notify = p.notify;
+                        self.drain(i);
+                        self.slots[i].old_vips = None;
+                    }
+                    Err(e) => {
+                        s.vips = old_vips;
+                        error!(instance = %s.name, error = %e, "reload: configuration refused; instance unchanged");
+                    }
+                }
+                continue;
+            }
+            info!(instance = %p.name, "reload: interface, VRID, version or family changed: restarting the instance");
+            self.retire(i);
+            started.push(p);
+        }
+        for p in started {
+            match self.slot(p) {
+                Ok(s) => {
+                    self.slots.push(s);
+                    let i = self.slots.len() - 1;
+                    self.remove_stale(i);
+                    self.slots[i].vm.handle_input(t, Input::Startup);
+                    self.drain(i);
+                }
+                Err(e) => error!(error = %format!("{e:#}"), "reload: instance not started"),
+            }
+        }
+    }
+
+    /// Writes every instance's state into the shared status.
+    fn publish(&self) {
+        let instances = self
+            .slots
+            .iter()
+            .map(|s| {
+                let cfg = s.vm.config();
+                InstanceStatus {
+                    name: s.name.clone(),
+                    interface: self.links[s.link].name.clone(),
+                    vrid: cfg.vrid,
+                    version: if cfg.version == vrrp_machine::Version::V3 {
+                        3
+                    } else {
+                        2
+                    },
+                    family: "inet".into(),
+                    state: s.vm.state().as_str().to_uppercase(),
+                    priority: cfg.priority,
+                    effective_priority: s.vm.priority(),
+                    vips: cfg.virtual_addresses.clone(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        self.status.update(|st| st.instances = instances);
+    }
+
+    /// Carries out every pending output of slot `i`.
+    fn drain(&mut self, i: usize) {
+        let s = &mut self.slots[i];
+        let link = &self.links[s.link];
+        let nl = &self.nl;
+        let mut buf = [0u8; 1500];
+        while let Some(out) = s.vm.poll_output() {
+            match out {
+                Output::Transmit(t) => {
+                    let repr = t.advert.repr();
+                    let env = Envelope::new(IpAddr::V4(link.primary), t.dst, repr.version);
+                    let sent = vrrp_packet::emit_ip(&repr, &env, &mut buf)
+                        .map_err(|e| anyhow::anyhow!("{e}"))
+                        .and_then(|n| {
+                            let dst: SocketAddr = match t.dst {
+                                IpAddr::V4(d) => SocketAddrV4::new(d, 0).into(),
+                                IpAddr::V6(_) => bail!("IPv6 destination"),
+                            };
+                            Ok(link.socket.send_to(&buf[..n], &SockAddr::from(dst))?)
+                        });
+                    if let Err(e) = sent {
+                        warn!(instance = %s.name, dst = %t.dst, error = %e, "advert not sent");
+                    }
+                }
+                Output::Announce(a) => {
+                    for addr in a.addresses.iter() {
+                        let IpAddr::V4(ip) = addr else { continue };
+                        for _ in 0..a.count {
+                            if let Err(e) = link.announcer.garp(link.mac, *ip, GarpKind::Request) {
+                                warn!(instance = %s.name, vip = %ip, error = %e, "gratuitous ARP");
+                            }
+                        }
+                    }
+                    debug!(instance = %s.name, count = a.count, "gratuitous ARPs sent");
+                }
+                Output::AddAddresses(addrs) => {
+                    for a in addrs.iter() {
+                        let Some(spec) = s.vips.get(a) else { continue };
+                        match nl.ensure_address(spec) {
+                            Ok(Outcome::Changed) => {
+                                info!(instance = %s.name, vip = %a, dev = %spec.iface, "VIP added");
+                            }
+                            Ok(_) => debug!(instance = %s.name, vip = %a, "VIP already present"),
+                            Err(e) => {
+                                error!(instance = %s.name, vip = %a, error = %e, "VIP not added");
+                            }
+                        }
+                    }
+                }
+                Output::RemoveAddresses(addrs) => {
+                    for a in addrs.iter() {
+                        let spec = match &s.old_vips {
+                            // A reconfiguration: a VIP that stays (same spec) is not touched.
+                            Some(old) if old.get(a) == s.vips.get(a) => continue,
+                            Some(old) => old.get(a),
+                            None => s.vips.get(a),
+                        };
+                        let Some(spec) = spec else { continue };
+                        match nl.remove_address(&spec.iface, *a) {
+                            Ok(_) => info!(instance = %s.name, vip = %a, "VIP removed"),
+                            Err(e) => {
+                                error!(instance = %s.name, vip = %a, error = %e, "VIP not removed");
+                            }
+                        }
+                    }
+                }
+                Output::StateChange(c) => {
+                    info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
+                        "Entering {} STATE", c.to.as_str().to_uppercase());
+                }
+                Output::Notify(n) => notify(s, &n),
+                _ => {}
+            }
+        }
+    }
 }
 
 fn spec(v: &VirtualAddress, ifname: &str) -> AddressSpec {
@@ -226,7 +479,6 @@ fn spec(v: &VirtualAddress, ifname: &str) -> AddressSpec {
     }
     spec
 }
-
 /// Opens the interface's raw socket and starts its receive thread.
 fn open_link(nl: &Netlink, name: &str, tx: Sender<Event>, id: usize) -> anyhow::Result<Link> {
     let l = nl.link(name).with_context(|| format!("interface {name}"))?;
@@ -311,71 +563,6 @@ fn receive(slots: &mut [Slot], link: usize, data: &[u8], now: Instant) {
             s.rejected += 1;
             debug!(instance = %s.name, src = %dg.src, error = %e, rejected = s.rejected, "advert rejected");
             s.vm.handle_input(now, Input::Rejected((&e).into()));
-        }
-    }
-}
-
-/// Carries out every pending output of one instance.
-fn drain(s: &mut Slot, links: &[Link], nl: &Netlink) {
-    let link = &links[s.link];
-    let mut buf = [0u8; 1500];
-    while let Some(out) = s.vm.poll_output() {
-        match out {
-            Output::Transmit(t) => {
-                let repr = t.advert.repr();
-                let env = Envelope::new(IpAddr::V4(link.primary), t.dst, repr.version);
-                let sent = vrrp_packet::emit_ip(&repr, &env, &mut buf)
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .and_then(|n| {
-                        let dst: SocketAddr = match t.dst {
-                            IpAddr::V4(d) => SocketAddrV4::new(d, 0).into(),
-                            IpAddr::V6(_) => bail!("IPv6 destination"),
-                        };
-                        Ok(link.socket.send_to(&buf[..n], &SockAddr::from(dst))?)
-                    });
-                if let Err(e) = sent {
-                    warn!(instance = %s.name, dst = %t.dst, error = %e, "advert not sent");
-                }
-            }
-            Output::Announce(a) => {
-                for addr in a.addresses.iter() {
-                    let IpAddr::V4(ip) = addr else { continue };
-                    for _ in 0..a.count {
-                        if let Err(e) = link.announcer.garp(link.mac, *ip, GarpKind::Request) {
-                            warn!(instance = %s.name, vip = %ip, error = %e, "gratuitous ARP");
-                        }
-                    }
-                }
-                debug!(instance = %s.name, count = a.count, "gratuitous ARPs sent");
-            }
-            Output::AddAddresses(addrs) => {
-                for a in addrs.iter() {
-                    let Some(spec) = s.vips.get(a) else { continue };
-                    match nl.ensure_address(spec) {
-                        Ok(_) => {
-                            info!(instance = %s.name, vip = %a, dev = %spec.iface, "VIP added")
-                        }
-                        Err(e) => error!(instance = %s.name, vip = %a, error = %e, "VIP not added"),
-                    }
-                }
-            }
-            Output::RemoveAddresses(addrs) => {
-                for a in addrs.iter() {
-                    let Some(spec) = s.vips.get(a) else { continue };
-                    match nl.remove_address(&spec.iface, *a) {
-                        Ok(_) => info!(instance = %s.name, vip = %a, "VIP removed"),
-                        Err(e) => {
-                            error!(instance = %s.name, vip = %a, error = %e, "VIP not removed")
-                        }
-                    }
-                }
-            }
-            Output::StateChange(c) => {
-                info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
-                    "Entering {} STATE", c.to.as_str().to_uppercase());
-            }
-            Output::Notify(n) => notify(s, &n),
-            _ => {}
         }
     }
 }

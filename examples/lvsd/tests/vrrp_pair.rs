@@ -2,158 +2,14 @@
 //! network namespaces on one bridge: election, SIGKILL failover with gratuitous ARPs,
 //! preemption back, SIGTERM takeover within Skew_Time.
 
+mod vrrp_support;
+
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lvs_testkit::{Lan, Netns, skip_unless, wait_until};
-
-const VIP: &str = "203.0.113.62";
-/// Master_Down_Interval of the priority-90 backup: 3 × 1 s + (256 − 90)/256 s.
-const MDI_B: Duration = Duration::from_micros(3_648_437);
-/// Skew_Time of the priority-90 backup: (256 − 90)/256 s.
-const SKEW_B: Duration = Duration::from_micros(648_437);
-const POLL: Duration = Duration::from_millis(20);
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-struct Pair {
-    a: Netns,
-    b: Netns,
-    lan: Lan,
-    logs: tempdir::Dir,
-}
-
-mod tempdir {
-    /// A scratch directory removed on drop (std only).
-    #[derive(Debug)]
-    pub(crate) struct Dir(pub(crate) std::path::PathBuf);
-    impl Dir {
-        pub(crate) fn new(tag: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("lvsd-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&p).expect("create scratch dir");
-            Self(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl Pair {
-    fn new(tag: &str) -> Self {
-        let lan = Lan::new(tag).expect("lan");
-        let a = Netns::new(&format!("{tag}a")).expect("netns a");
-        let b = Netns::new(&format!("{tag}b")).expect("netns b");
-        for (ns, ip) in [(&a, "192.0.2.1/24"), (&b, "192.0.2.2/24")] {
-            lan.attach(ns, "eth0").expect("attach");
-            ns.run(&["ip", "addr", "add", ip, "dev", "eth0"])
-                .expect("address");
-        }
-        Self {
-            a,
-            b,
-            lan,
-            logs: tempdir::Dir::new(tag),
-        }
-    }
-
-    /// Starts `lvsd -P` in `ns` with `tests/data/<conf>`, stderr to `<logs>/<log>`.
-    fn start(&self, ns: &Netns, conf: &str, log: &str) -> Child {
-        self.start_path(ns, &data(conf), log)
-    }
-
-    /// Writes `<logs>/<name>`: `tests/data/<base>` with `edit` applied.
-    fn conf_from(&self, base: &str, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
-        let text = std::fs::read_to_string(data(base)).expect("read config");
-        let path = self.logs.0.join(name);
-        std::fs::write(&path, edit(text)).expect("write config");
-        path
-    }
-
-    fn start_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
-        let err = File::create(self.logs.0.join(log)).expect("log file");
-        ns.cmd(env!("CARGO_BIN_EXE_lvsd"))
-            .args(["-P", "-l", "-n", "-D", "-f"])
-            .arg(conf)
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("spawn lvsd")
-    }
-
-    /// Starts Debian's keepalived (VRRP only, foreground) in `ns` with `tests/data/<conf>`.
-    fn start_keepalived(&self, ns: &Netns, conf: &str, log: &str) -> Child {
-        self.start_keepalived_path(ns, &data(conf), log)
-    }
-
-    fn start_keepalived_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
-        let err = File::create(self.logs.0.join(log)).expect("log file");
-        let out = err.try_clone().expect("log file");
-        let pid = self.logs.0.join(format!("{log}.pid"));
-        let vrrp_pid = self.logs.0.join(format!("{log}.vrrp.pid"));
-        ns.cmd("keepalived")
-            .args(["-n", "-l", "-D", "-P", "-f"])
-            .arg(conf)
-            .arg("-p")
-            .arg(pid)
-            .arg("-r")
-            .arg(vrrp_pid)
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("spawn keepalived")
-    }
-
-    fn log(&self, log: &str) -> String {
-        std::fs::read_to_string(self.logs.0.join(log)).unwrap_or_default()
-    }
-}
-
-fn holds_vip(ns: &Netns) -> bool {
-    ns.run(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
-        .is_ok_and(|out| out.contains(&format!(" {VIP}/")))
-}
-
-/// Waits (bounded) until `ns` holds the VIP; returns how long it took.
-fn wait_vip(ns: &Netns, timeout: Duration) -> Option<Duration> {
-    let t0 = Instant::now();
-    wait_until(timeout, POLL, || holds_vip(ns)).then(|| t0.elapsed())
-}
-
-fn signal(child: &Child, sig: &str) {
-    let st = Command::new("kill")
-        .args(["-s", sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(st.success(), "kill -s {sig}");
-}
-
-/// Waits (bounded) for a child to exit; returns its exit code.
-fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let mut code = None;
-    wait_until(timeout, POLL, || match child.try_wait() {
-        Ok(Some(st)) => {
-            code = st.code();
-            true
-        }
-        _ => false,
-    });
-    code
-}
-
-fn kill(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
+use lvs_testkit::{Lan, skip_unless, wait_until};
+use vrrp_support::*;
 #[test]
 fn pair_elects_the_priority_100_node() {
     if skip_unless("pair_elects_the_priority_100_node", &["ip"]) {
@@ -612,13 +468,6 @@ fn unicast_peers_elect_and_hand_over() {
 }
 
 /// VRRPv3 over IPv4 (no authentication): `tests/data/<base>` turned into a v3 configuration.
-fn v3(text: String) -> String {
-    let start = text
-        .find("    authentication {")
-        .expect("authentication block");
-    let end = start + text[start..].find("    }\n").expect("block end") + "    }\n".len();
-    format!("{}    version 3\n{}", &text[..start], &text[end..])
-}
 
 #[test]
 fn interop_vrrp_v3_keepalived_master_lvsd_backup() {
@@ -681,11 +530,6 @@ fn interop_vrrp_v3_keepalived_master_lvsd_backup() {
     eprintln!("v3: lvsd took over from keepalived after {took:?}");
     kill(k);
     kill(b);
-}
-
-fn holds(ns: &Netns, dev: &str, vip: &str) -> bool {
-    ns.run(&["ip", "-4", "-o", "addr", "show", "dev", dev])
-        .is_ok_and(|out| out.contains(&format!(" {vip}/")))
 }
 
 #[test]
