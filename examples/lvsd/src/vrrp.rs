@@ -24,7 +24,7 @@
 //! An instance the new file cannot configure (unknown interface, bad settings) is logged and
 //! the running one, if any, is kept.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -62,7 +62,13 @@ struct Slot {
     /// During a reconfiguration's drain: the VIP specs before it (what to remove).
     old_vips: Option<HashMap<IpAddr, AddressSpec>>,
     notify: keepalived_conf::model::Notify,
+    /// Rejected packets, total and per validation rule.
     rejected: u64,
+    rejected_by_rule: BTreeMap<&'static str, u64>,
+    /// When the state last changed (or the instance started).
+    since: std::time::Instant,
+    /// MASTER → any other state.
+    released_master: u64,
 }
 
 /// An instance as the configuration describes it, before it runs.
@@ -87,6 +93,9 @@ struct Runtime {
     tx: Sender<Event>,
     status: Shared,
     epoch: std::time::Instant,
+    /// A state changed (or instances came or went) since the last publication.
+    dirty: bool,
+    published: Option<std::time::Instant>,
 }
 
 /// Starts the VRRP instances of `conf`; returns once every socket is open and every stale VIP
@@ -104,6 +113,8 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
         tx: tx.clone(),
         status,
         epoch: std::time::Instant::now(),
+        dirty: true,
+        published: None,
     };
     for inst in &conf.vrrp_instances {
         let Some(plan) = rt.plan(inst, conf)? else {
@@ -188,6 +199,9 @@ impl Runtime {
             old_vips: None,
             notify: p.notify,
             rejected: 0,
+            rejected_by_rule: BTreeMap::new(),
+            since: std::time::Instant::now(),
+            released_master: 0,
         })
     }
 
@@ -280,12 +294,14 @@ impl Runtime {
         self.drain(i);
         let s = self.slots.remove(i);
         self.remove_vips(&s);
+        self.dirty = true;
         info!(instance = %s.name, "instance stopped");
     }
 
     /// [`Command::Reload`]: see the module documentation.
     fn reload(&mut self, conf: &Conf) {
         info!("reloading the VRRP instances");
+        self.dirty = true;
         let mut plans = Vec::new();
         let mut failed = Vec::new();
         for inst in &conf.vrrp_instances {
@@ -361,30 +377,21 @@ impl Runtime {
         }
     }
 
-    /// Writes every instance's state into the shared status.
-    fn publish(&self) {
+    /// Writes every instance's state into the shared status: at once after a state change,
+    /// otherwise at most once per second (counters).
+    fn publish(&mut self) {
+        let fresh = self
+            .published
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
+        if !self.dirty && fresh {
+            return;
+        }
+        self.dirty = false;
+        self.published = Some(std::time::Instant::now());
         let instances = self
             .slots
             .iter()
-            .map(|s| {
-                let cfg = s.vm.config();
-                InstanceStatus {
-                    name: s.name.clone(),
-                    interface: self.links[s.link].name.clone(),
-                    vrid: cfg.vrid,
-                    version: if cfg.version == vrrp_machine::Version::V3 {
-                        3
-                    } else {
-                        2
-                    },
-                    family: "inet".into(),
-                    state: s.vm.state().as_str().to_uppercase(),
-                    priority: cfg.priority,
-                    effective_priority: s.vm.priority(),
-                    vips: cfg.virtual_addresses.clone(),
-                    ..Default::default()
-                }
-            })
+            .map(|s| instance_status(s, &self.links[s.link]))
             .collect();
         self.status.update(|st| st.instances = instances);
     }
@@ -456,6 +463,11 @@ impl Runtime {
                     }
                 }
                 Output::StateChange(c) => {
+                    s.since = std::time::Instant::now();
+                    if c.from == State::Master {
+                        s.released_master += 1;
+                    }
+                    self.dirty = true;
                     info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
                         "Entering {} STATE", c.to.as_str().to_uppercase());
                 }
@@ -463,6 +475,54 @@ impl Runtime {
                 _ => {}
             }
         }
+    }
+}
+
+/// One instance's status: state, master, counters (RFC 6527 names where one exists).
+fn instance_status(s: &Slot, link: &Link) -> InstanceStatus {
+    let cfg = s.vm.config();
+    let state = s.vm.state();
+    let st = s.vm.stats();
+    let master = match state {
+        State::Master => Some(cfg.primary_address),
+        State::Backup => s.vm.master_address(),
+        _ => None,
+    };
+    let mut counters: BTreeMap<String, u64> = [
+        ("adverts_rx", st.rcvd_advertisements),
+        ("adverts_tx", st.sent_advertisements),
+        ("became_master", st.master_transitions),
+        ("released_master", s.released_master),
+        ("priority_zero_rx", st.rcvd_pri_zero_packets),
+        ("priority_zero_tx", st.sent_pri_zero_packets),
+        ("adv_interval_errors", st.adv_interval_errors),
+        ("address_list_errors", st.address_list_errors),
+        ("auth_errors", st.auth_errors),
+        ("ip_ttl_errors", st.ip_ttl_errors),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (rule, n) in &s.rejected_by_rule {
+        counters.insert(format!("rejected_{rule}"), *n);
+    }
+    InstanceStatus {
+        name: s.name.clone(),
+        interface: link.name.clone(),
+        vrid: cfg.vrid,
+        version: if cfg.version == vrrp_machine::Version::V3 {
+            3
+        } else {
+            2
+        },
+        family: if cfg.is_ipv6() { "inet6" } else { "inet" }.into(),
+        state: state.as_str().to_uppercase(),
+        priority: cfg.priority,
+        effective_priority: s.vm.priority(),
+        master,
+        vips: cfg.virtual_addresses.clone(),
+        since_change_secs: s.since.elapsed().as_secs_f64(),
+        counters,
     }
 }
 
@@ -561,6 +621,7 @@ fn receive(slots: &mut [Slot], link: usize, data: &[u8], now: Instant) {
         }
         Err(e) => {
             s.rejected += 1;
+            *s.rejected_by_rule.entry(e.rule_name()).or_default() += 1;
             debug!(instance = %s.name, src = %dg.src, error = %e, rejected = s.rejected, "advert rejected");
             s.vm.handle_input(now, Input::Rejected((&e).into()));
         }
