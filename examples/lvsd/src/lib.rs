@@ -21,6 +21,11 @@
 #![warn(missing_docs)]
 
 pub mod conf;
+pub mod control;
+pub mod daemon;
+pub mod logging;
+pub mod metrics;
+pub mod notify;
 pub mod side;
 pub mod status;
 pub mod vrrp;

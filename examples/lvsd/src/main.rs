@@ -1,17 +1,20 @@
-//! `lvsd`: a keepalived drop-in. This increment runs the VRRP side (`-P`); see `lvsd --help`.
+//! `lvsd`: a keepalived drop-in; see `lvsd --help` and `lvsd::daemon`.
 #![forbid(unsafe_code)]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use clap::{Parser, Subcommand};
+use lvsd::daemon::{self, Mode};
 
 /// keepalived-compatible daemon built from the lvs-rs crates. lvsd always stays in the
 /// foreground and logs to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "lvsd", version, about)]
 struct Args {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
     /// Configuration file.
     #[arg(
         short = 'f',
@@ -19,10 +22,10 @@ struct Args {
         default_value = "/etc/keepalived/keepalived.conf"
     )]
     use_file: PathBuf,
-    /// Run only the VRRP subsystem (the only subsystem of this version).
+    /// Run only the VRRP subsystem.
     #[arg(short = 'P', long = "vrrp")]
     vrrp: bool,
-    /// Run only the IPVS + checkers subsystem: not implemented yet (exits with status 2).
+    /// Run only the IPVS + checkers subsystem (not implemented yet: exits 2).
     #[arg(short = 'C', long = "check")]
     check: bool,
     /// Check the configuration, print diagnostics, exit 0 (usable) or 1 (errors).
@@ -43,39 +46,56 @@ struct Args {
     /// Accepted for keepalived compatibility: lvsd never forks.
     #[arg(short = 'n', long = "dont-fork")]
     dont_fork: bool,
+    /// Control socket (`lvsd status`); the daemon creates it mode 0600 and removes it at exit.
+    #[arg(long, global = true, default_value = lvsd::control::DEFAULT_PATH)]
+    control: PathBuf,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9650); off by default.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<SocketAddr>,
+    /// Where SIGUSR1 writes the status as JSON (like keepalived's /tmp/keepalived.data).
+    #[arg(long, default_value = lvsd::control::DEFAULT_DUMP)]
+    dump_file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Print the running daemon's status (JSON) from its control socket.
+    Status,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let level = if args.log_detail { "debug" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
-
-    let mut opts = keepalived_conf::Options::default();
-    if let Some(id) = &args.config_id {
-        opts = opts.config_id(id.clone());
+    if let Some(Cmd::Status) = args.cmd {
+        return match lvsd::control::query(&args.control) {
+            Ok(st) => {
+                println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("lvsd: {e}");
+                ExitCode::from(1)
+            }
+        };
     }
-    let parsed = match keepalived_conf::parse_file(&args.use_file, &opts) {
+    lvsd::logging::init(args.log_detail);
+    let opts = daemon::Options {
+        config_file: args.use_file.clone(),
+        config_id: args.config_id.clone(),
+        mode: Mode::from_flags(args.vrrp, args.check),
+        control: Some(args.control.clone()),
+        dump_file: args.dump_file.clone(),
+        metrics: args.metrics,
+    };
+    let parsed = match daemon::parse(&opts) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("lvsd: {e}");
+            eprintln!("lvsd: {e:#}");
             return ExitCode::from(1);
         }
     };
     if args.config_test {
         let code = lvsd::config_test(&parsed, &mut std::io::stderr());
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
-    }
-    if args.check && !args.vrrp {
-        eprintln!("lvsd: the checker subsystem (-C) is not implemented yet");
-        return ExitCode::from(2);
-    }
-    if !args.vrrp {
-        tracing::warn!("only the VRRP subsystem exists in this version: running as with -P");
     }
     for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("{d}");
@@ -86,8 +106,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let code = match run(&args, parsed.config) {
+    let code = match daemon::run(&opts, parsed.config) {
         Ok(()) => 0,
+        Err(e) if e.is::<daemon::CheckNotImplemented>() => {
+            tracing::error!("{e}");
+            2
+        }
         Err(e) => {
             tracing::error!("{e:#}");
             1
@@ -96,57 +120,5 @@ fn main() -> ExitCode {
     if let Some(p) = &args.pid {
         let _ = std::fs::remove_file(p);
     }
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
-}
-
-/// Starts the subsystems, then turns signals into commands until SIGTERM/SIGINT.
-fn run(args: &Args, conf: keepalived_conf::model::Config) -> anyhow::Result<()> {
-    use lvsd::side::Command;
-    use nix::sys::signal::{SigSet, Signal};
-    // Block the signals before any thread starts, so only this thread receives them.
-    let mut sigs = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
-        sigs.add(s);
-    }
-    sigs.thread_block()?;
-    let status = lvsd::status::Shared::default();
-    let sides = vec![lvsd::vrrp::spawn(&conf, status.clone())?];
-    loop {
-        match sigs.wait()? {
-            Signal::SIGHUP => {
-                let mut opts = keepalived_conf::Options::default();
-                if let Some(id) = &args.config_id {
-                    opts = opts.config_id(id.clone());
-                }
-                match keepalived_conf::parse_file(&args.use_file, &opts) {
-                    Ok(p) if !p.has_errors() => {
-                        let conf = std::sync::Arc::new(p.config);
-                        for s in &sides {
-                            s.send(Command::Reload(conf.clone()));
-                        }
-                    }
-                    Ok(p) => {
-                        for d in p.diagnostics.iter().filter(|d| d.is_error()) {
-                            tracing::error!("reload refused: {d}");
-                        }
-                    }
-                    Err(e) => tracing::error!("reload refused: {e}"),
-                }
-            }
-            sig => {
-                tracing::info!(signal = %sig, "stopping");
-                break;
-            }
-        }
-    }
-    for s in &sides {
-        s.send(Command::Stop);
-    }
-    let mut result = Ok(());
-    for s in sides {
-        if let Err(e) = s.join() {
-            result = Err(e);
-        }
-    }
-    result
+    ExitCode::from(code)
 }
