@@ -4,7 +4,9 @@
 //!   fmt, clippy, the tests, rustdoc, the benches in quick mode and every fuzz target for a bounded
 //!   number of runs, and ends with one summary line.
 //! - `cargo xtask lab ...`: the qemu kernel lab (see `lab.rs`).
+//! - `cargo xtask demo [dr|nat|tun]`: the seed's LVS cluster live (see `demo.rs`).
 
+mod demo;
 mod lab;
 mod test;
 mod util;
@@ -24,6 +26,8 @@ enum Cmd {
     Test(test::TestArgs),
     /// The kernel lab: a qemu VM with IPVS and ipip.
     Lab(lab::LabArgs),
+    /// The seed's LVS cluster under traffic, its master killed and restored (needs root).
+    Demo(demo::DemoArgs),
 }
 
 fn main() {
@@ -31,6 +35,7 @@ fn main() {
     let result = match cli.cmd {
         Cmd::Test(args) => test::run_tests(args),
         Cmd::Lab(args) => lab::run(args),
+        Cmd::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,0 +1,199 @@
+//! The five scenarios of issue 10 as steps on one topology (one VM boot per mode).
+
+use std::time::{Duration, Instant};
+
+use lvs_testkit::wait_until;
+use lvs_topo::client::{Report, Traffic};
+use lvs_topo::{Binaries, IpvsBy, Mode, Node, Topology};
+
+const STEP: Duration = Duration::from_millis(50);
+
+/// Lets the client run for `d`, then returns the report of the requests started in that time.
+fn window(traffic: &Traffic, d: Duration) -> Report {
+    let from = traffic.now();
+    std::thread::sleep(d);
+    Report::of(&traffic.window(from, traffic.now()))
+}
+
+/// Waits (bounded) until a request started after `after` succeeded.
+fn wait_success_after(traffic: &Traffic, after: Duration, timeout: Duration) -> bool {
+    wait_until(timeout, STEP, || {
+        traffic
+            .requests()
+            .iter()
+            .any(|r| r.at > after && r.server.is_some())
+    })
+}
+
+/// The requests from `from` up to the first success after now (waited for, bounded): every
+/// outage in it has ended.
+fn closed_window(traffic: &Traffic, from: Duration) -> Report {
+    let now = traffic.now();
+    wait_success_after(traffic, now, Duration::from_secs(10));
+    let reqs = traffic.requests();
+    let end = reqs
+        .iter()
+        .find(|r| r.at > now && r.server.is_some())
+        .map_or(Duration::MAX, |r| r.at);
+    let w: Vec<_> = reqs
+        .into_iter()
+        .filter(|r| r.at >= from && r.at <= end)
+        .collect();
+    Report::of(&w)
+}
+
+/// The share of `a` among the requests answered by `a` and `b`.
+fn share(rep: &Report, a: &str, b: &str) -> f64 {
+    let (x, y) = (rep.count(a) as f64, rep.count(b) as f64);
+    x / (x + y).max(1.0)
+}
+
+fn check(topo: &Topology, ok: bool, what: &str) {
+    if !ok {
+        panic!("{}", topo.failure(what));
+    }
+}
+
+pub(crate) fn five_scenarios(mode: Mode, test: &str) {
+    if lvs_lab::skip_unless_lab(test) || lvs_testkit::skip_unless(test, &["busybox", "ipvsadm"]) {
+        return;
+    }
+    let t0 = Instant::now();
+    let bins = Binaries::locate().expect("lvsd and lvs-realserver next to the test binary");
+    let mut topo = Topology::build(mode, bins, 3).expect("build the topology");
+    topo.start().expect("start both directors");
+    let built = t0.elapsed();
+    let by_lvsd = topo.ipvs_by() == IpvsBy::Lvsd;
+    if !by_lvsd {
+        eprintln!("NOTE {test}: lvsd has no check side yet: lvsd -P + ipvsadm (temporary)");
+    }
+    let traffic = Traffic::start(topo.client(), topo.service()).expect("start the client");
+    assert!(
+        wait_success_after(&traffic, Duration::ZERO, Duration::from_secs(10)),
+        "{}",
+        topo.failure("no request through the VIP succeeded")
+    );
+
+    // 1. wrr 1:1, then 3:1 after a reload (SIGHUP to both directors).
+    let even = window(&traffic, Duration::from_secs(2));
+    eprintln!("{test} 1a weights 1:1: {even}");
+    assert_eq!(even.failures, 0, "{even}");
+    assert!(even.served() >= 10, "too few requests: {even}");
+    let s = share(&even, "rs1", "rs2");
+    assert!(
+        (0.4..=0.6).contains(&s),
+        "1:1 gave rs1 a share of {s:.2}: {even}"
+    );
+    let from = traffic.now();
+    topo.reload_pool(&[(0, 3), (1, 1)]).expect("reload to 3:1");
+    let during = Report::of(&traffic.window(from, traffic.now()));
+    assert_eq!(
+        during.failures, 0,
+        "requests failed during the reload: {during}"
+    );
+    let skewed = window(&traffic, Duration::from_secs(2));
+    eprintln!("{test} 1b weights 3:1 after reload: {skewed}");
+    assert_eq!(skewed.failures, 0, "{skewed}");
+    let s = share(&skewed, "rs1", "rs2");
+    assert!(
+        (0.65..=0.85).contains(&s),
+        "3:1 gave rs1 a share of {s:.2}: {skewed}"
+    );
+
+    // 2. The master dies under traffic: B takes the VIP, requests succeed again.
+    let t_kill = traffic.now();
+    topo.kill_director(Node::A).expect("kill director A");
+    let took = wait_until(Duration::from_secs(10), STEP, || {
+        topo.master() == Some(Node::B)
+    });
+    check(&topo, took, "B did not take the VIP within 10 s");
+    let t_took = traffic.now() - t_kill;
+    check(
+        &topo,
+        wait_success_after(&traffic, traffic.now(), Duration::from_secs(10)),
+        "no request succeeded after B took over",
+    );
+    let after = window(&traffic, Duration::from_secs(1));
+    assert_eq!(after.failures, 0, "failures after the takeover: {after}");
+    let failover = Report::of(&traffic.window(t_kill, traffic.now()));
+    let outage = failover.longest_outage_ms();
+    eprintln!(
+        "{test} 2 SIGKILL master: B holds the VIP after {} ms; outage window {outage} ms; {failover}",
+        t_took.as_millis()
+    );
+    assert!(outage < 6000, "outage of {outage} ms: {failover}");
+
+    // 3. A comes back and preempts: no request fails for longer than one retry.
+    let t_back = traffic.now();
+    topo.restart_director(Node::A).expect("restart director A");
+    let preempted = wait_until(Duration::from_secs(20), STEP, || {
+        topo.master() == Some(Node::A)
+    });
+    check(&topo, preempted, "A did not preempt within 20 s");
+    std::thread::sleep(Duration::from_secs(1));
+    let back = closed_window(&traffic, t_back);
+    eprintln!(
+        "{test} 3 preemption: longest outage {} ms; {back}",
+        back.longest_outage_ms()
+    );
+    assert!(
+        back.outages.iter().all(|o| o.failed <= 1 && o.to.is_some()),
+        "a request failed for longer than one retry around the preemption: {back}"
+    );
+
+    // 4. A real server dies: the checker removes it; it returns and is added back.
+    let rs2 = topo.servers()[1].addr();
+    if by_lvsd {
+        topo.server_mut(1).kill_httpd();
+        let gone = wait_until(Duration::from_secs(10), STEP, || {
+            !topo
+                .director(Node::A)
+                .ipvs_pool()
+                .iter()
+                .any(|&(a, w)| a == rs2 && w > 0)
+        });
+        check(&topo, gone, "the checker did not remove rs2 within 10 s");
+        let t_detect = traffic.now();
+        std::thread::sleep(Duration::from_secs(2));
+        let after = Report::of(&traffic.window(t_detect, traffic.now()));
+        eprintln!("{test} 4a rs2 down, after detection: {after}");
+        assert_eq!(
+            after.failures, 0,
+            "failures after the checker removed rs2: {after}"
+        );
+        assert_eq!(after.count("rs2"), 0, "{after}");
+        topo.server_mut(1)
+            .start_httpd()
+            .expect("restart rs2's httpd");
+        let back = wait_until(Duration::from_secs(10), STEP, || {
+            topo.director(Node::A)
+                .ipvs_pool()
+                .iter()
+                .any(|&(a, w)| a == rs2 && w > 0)
+        });
+        check(&topo, back, "the checker did not add rs2 back within 10 s");
+        let again = window(&traffic, Duration::from_secs(2));
+        eprintln!("{test} 4b rs2 back: {again}");
+        assert_eq!(again.failures, 0, "{again}");
+        assert!(again.count("rs2") > 0, "{again}");
+    } else {
+        eprintln!("SKIP {test} step 4 (real server dies): needs lvsd's checkers (lvsd -C)");
+    }
+
+    // 5. Reload with a third real server: no failed request.
+    let from = traffic.now();
+    topo.reload_pool(&[(0, 3), (1, 1), (2, 1)])
+        .expect("reload with rs3");
+    std::thread::sleep(Duration::from_secs(2));
+    let added = Report::of(&traffic.window(from, traffic.now()));
+    eprintln!("{test} 5 reload adding rs3: {added}");
+    assert_eq!(added.failures, 0, "{added}");
+    assert!(added.count("rs3") > 0, "rs3 never answered: {added}");
+
+    let run = traffic.stop().report();
+    eprintln!(
+        "{test}: built and started in {:.1} s, whole run {:.1} s; {run}",
+        built.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,10 @@
+//! The seed's LVS-TUN cluster end to end in the kernel lab: the five scenarios of issue 10.
+//! Needs `cargo build -p lvsd -p lvs-realserver` first (the binaries are taken from the same
+//! target directory).
+
+mod common;
+
+#[test]
+fn tun_five_scenarios() {
+    common::five_scenarios(lvs_topo::Mode::Tun, "tun_five_scenarios");
+}
