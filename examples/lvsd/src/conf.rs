@@ -22,7 +22,12 @@ pub fn instance_config(
         bail!("no `interface`");
     }
     let vrid = inst.virtual_router_id.context("no `virtual_router_id`")?;
+    // IPv6 is VRRPv3 only (keepalived upgrades such instances to version 3 too).
     let version = match inst.version.or(conf.global_defs.vrrp_version) {
+        Some(2) if inst.is_ipv6() && inst.version == Some(2) => {
+            bail!("`version 2` with IPv6 addresses: VRRP over IPv6 is version 3 only")
+        }
+        _ if inst.is_ipv6() => Version::V3,
         Some(3) => Version::V3,
         _ => Version::V2,
     };
@@ -39,7 +44,22 @@ pub fn instance_config(
         } else {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         });
-    let vips = inst.virtual_ipaddress.iter().map(|v| v.addr).collect();
+    let mut vips: Vec<IpAddr> = inst.virtual_ipaddress.iter().map(|v| v.addr).collect();
+    // RFC 9568 §5.2.9: over IPv6 the first address is link-local. keepalived only insists in
+    // strict mode and otherwise sends the list as configured; lvsd then advertises the
+    // interface's link-local address (the advert source) first, without managing it as a VIP.
+    let strict = inst.strict_mode.unwrap_or(conf.global_defs.vrrp_strict);
+    let link_local_first = matches!(vips.first(), Some(IpAddr::V6(a)) if a.is_unicast_link_local());
+    if inst.is_ipv6() && !link_local_first {
+        if strict {
+            bail!("strict mode: the first IPv6 virtual address must be link-local");
+        }
+        let ll = match primary {
+            IpAddr::V6(a) if a.is_unicast_link_local() => a,
+            _ => Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+        };
+        vips.insert(0, IpAddr::V6(ll));
+    }
     let mut cfg = Config::new(version, vrid, inst.priority(), interval, primary, vips);
     cfg.preempt = !inst.nopreempt;
     cfg.preempt_delay = inst
