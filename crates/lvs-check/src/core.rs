@@ -380,6 +380,84 @@ impl Pool {
         out
     }
 
+    /// Starts the pool at `now` as the successor of `old` after a configuration reload: each
+    /// pair `(new, old)` of `same` names a real server that is unchanged (same address, same
+    /// checkers); it keeps its checkers' state (up/down, retries, next check time) and its
+    /// dynamic weight. The others start as in [`Pool::start`]. The quorum and sorry-server
+    /// state carry over too, then the quorum is re-evaluated with the new configuration.
+    ///
+    /// Afterwards [`Pool::members`] is the table the kernel should hold; the returned actions
+    /// are the notifications (and pool changes) the re-evaluation caused. A check of `old`
+    /// that was in flight is due again at once.
+    pub fn carry_over(
+        &mut self,
+        now: Duration,
+        old: &Self,
+        same: &[(usize, usize)],
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.started {
+            return out;
+        }
+        self.started = true;
+        self.quorum_up = old.quorum_up;
+        self.sorry_alive = old.sorry_alive && self.sorry.is_some();
+        for i in 0..self.rs.len() {
+            let prev = same
+                .iter()
+                .find(|(n, _)| *n == i)
+                .and_then(|&(_, o)| old.rs.get(o))
+                .filter(|o| o.checks.len() == self.rs[i].checks.len());
+            if let Some(o) = prev {
+                let rs = &mut self.rs[i];
+                rs.alive = o.alive;
+                rs.num_failed = o.num_failed;
+                if o.effective_weight != o.weight {
+                    // A dynamic checker's weight stays until its next result.
+                    rs.effective_weight = o.effective_weight;
+                }
+                for (c, oc) in rs.checks.iter_mut().zip(&o.checks) {
+                    c.is_up = oc.is_up;
+                    c.has_run = oc.has_run;
+                    c.retry_it = oc.retry_it;
+                    c.anchor = oc.anchor;
+                    c.next = if oc.in_flight { now } else { oc.next };
+                }
+            } else {
+                for c in 0..self.rs[i].checks.len() {
+                    let warmup = self.rs[i].checks[c].timing.warmup;
+                    let delay = warmup.mul_f64(self.random_fraction());
+                    let ck = &mut self.rs[i].checks[c];
+                    ck.anchor = now + delay;
+                    ck.next = now + delay;
+                }
+                let rs = &mut self.rs[i];
+                rs.alive = rs.num_failed == 0;
+            }
+            for (c, ck) in self.rs[i].checks.iter().enumerate() {
+                self.heap.push(Reverse((ck.next, ck.generation, i, c)));
+            }
+        }
+        let in_use = self.pool_in_use();
+        for rs in &mut self.rs {
+            rs.set = if rs.alive && in_use {
+                Some(rs.effective_weight)
+            } else if rs.inhibit {
+                Some(0)
+            } else {
+                None
+            };
+        }
+        self.sorry_set = match self.sorry {
+            Some(_) if self.sorry_alive => Some(1),
+            Some(s) if s.inhibit => Some(0),
+            _ => None,
+        };
+        // `init`: a sorry server new in this configuration comes up if the quorum is down.
+        self.update_quorum(true, &mut out);
+        out
+    }
+
     /// The checks due at `now`, marked in flight (they are not due again until their result
     /// is reported with [`Pool::on_result`]).
     pub fn due(&mut self, now: Duration) -> Vec<CheckId> {

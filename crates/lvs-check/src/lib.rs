@@ -10,6 +10,7 @@
 //! - [`probe`]: the tokio probes: TCP_CHECK, HTTP_GET, SSL_GET (rustls, optional SNI),
 //!   MISC_CHECK (argv, never a shell; killed with its process group at misc_timeout),
 //!   SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK (IPv4 and IPv6), FILE_CHECK.
+//! - [`service`]: a `virtual_server` as IPVS services and destinations (`ipvs-netlink` types).
 //! - [`runner`]: runs every check of a configuration, continuously ([`runner::Monitor`]) or
 //!   once ([`runner::run_once`]).
 //!
@@ -30,6 +31,7 @@
 pub mod core;
 pub mod probe;
 pub mod runner;
+pub mod service;
 pub mod spec;
 
 pub use crate::core::{Action, CheckId, CheckResult, Dest, Pool, PoolConfig, Timing};

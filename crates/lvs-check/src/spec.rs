@@ -264,7 +264,7 @@ fn us(t: model::Timer) -> Duration {
     t.as_duration()
 }
 
-fn vs_name(vs: &VirtualServer) -> String {
+pub(crate) fn vs_name(vs: &VirtualServer) -> String {
     match &vs.address {
         VsAddress::Ip { addr, port } => match port {
             Some(p) => SocketAddr::new(*addr, *p).to_string(),
