@@ -105,8 +105,8 @@ pub(crate) fn run_tests(args: TestArgs) -> Result<i32> {
         ]))
     });
     // Crates marked `[package.metadata.lvs] lab = true` run their tests in the kernel lab (one qemu
-    // VM per test binary) in their own step; with --no-lab they run on the host, where the tests
-    // that need IPVS print SKIP.
+    // VM per test binary) in their own step, and `lab-tests = ["x"]` runs those test targets of a
+    // crate there; with --no-lab they run on the host, where the tests that need IPVS print SKIP.
     let lab_crates = if args.no_lab {
         Ok(Vec::new())
     } else {
@@ -115,7 +115,9 @@ pub(crate) fn run_tests(args: TestArgs) -> Result<i32> {
     step("cargo test", &mut |c| {
         let mut cmd = Command::new("cargo");
         cmd.args(["test", "--workspace", "--no-fail-fast"]);
-        for k in lab_crates.iter().flatten() {
+        // `lab = true` crates run in the lab step only; a crate with a `lab-tests` list runs
+        // here too (its lab tests print SKIP on the host) and those binaries again in the lab.
+        for k in lab_crates.iter().flatten().filter(|k| k.is_all_lab()) {
             cmd.args(["--exclude", &k.name]);
         }
         cargo_test(&mut cmd, c)

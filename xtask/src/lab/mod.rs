@@ -73,7 +73,8 @@ enum LabCmd {
     Test {
         #[command(flatten)]
         vm: VmArgs,
-        /// Packages to test (default: every crate with `[package.metadata.lvs] lab = true`).
+        /// Packages to test (default: every crate with `[package.metadata.lvs] lab = true` or
+        /// `lab-tests = [...]`; a `lab-tests` crate runs only those test targets).
         #[arg(short = 'p', long = "package")]
         packages: Vec<String>,
         /// Arguments for the test binaries (filters, --nocapture, ...).
@@ -127,27 +128,50 @@ pub(crate) fn run(args: LabArgs) -> Result<i32> {
             packages,
             test_args,
         } => {
-            let packages = if packages.is_empty() {
-                lab_crates()?.into_iter().map(|c| c.name).collect()
+            let known = lab_crates()?;
+            let crates: Vec<LabCrate> = if packages.is_empty() {
+                known
             } else {
+                // A package named by hand keeps its lab-tests selection; one that is not
+                // marked at all runs every test binary in the VM.
                 packages
+                    .iter()
+                    .map(|p| {
+                        known
+                            .iter()
+                            .find(|c| &c.name == p)
+                            .cloned()
+                            .unwrap_or(LabCrate {
+                                name: p.clone(),
+                                has_lib: false,
+                                lab_tests: None,
+                            })
+                    })
+                    .collect()
             };
-            if packages.is_empty() {
-                bail!("no lab crates (none has `[package.metadata.lvs] lab = true`)");
+            if crates.is_empty() {
+                bail!(
+                    "no lab crates (none has `[package.metadata.lvs] lab = true` or `lab-tests = [...]`)"
+                );
             }
             prepare()?;
-            let mut cmd = runner_test_command(&packages)?;
-            if !test_args.is_empty() {
-                cmd.arg("--").args(&test_args);
+            let mut code = 0;
+            for mut cmd in runner_test_commands(&crates)? {
+                if !test_args.is_empty() {
+                    cmd.arg("--").args(&test_args);
+                }
+                cmd.env("LVS_LAB_MEM", vm.mem.to_string())
+                    .env("LVS_LAB_CPUS", vm.cpus.to_string())
+                    .env("LVS_LAB_TIMEOUT", vm.timeout.to_string());
+                if vm.verbose {
+                    cmd.env("LVS_LAB_VERBOSE", "true");
+                }
+                let status = cmd.status().context("cannot run cargo test")?;
+                if code == 0 {
+                    code = status.code().unwrap_or(1);
+                }
             }
-            cmd.env("LVS_LAB_MEM", vm.mem.to_string())
-                .env("LVS_LAB_CPUS", vm.cpus.to_string())
-                .env("LVS_LAB_TIMEOUT", vm.timeout.to_string());
-            if vm.verbose {
-                cmd.env("LVS_LAB_VERBOSE", "true");
-            }
-            let status = cmd.status().context("cannot run cargo test")?;
-            Ok(status.code().unwrap_or(1))
+            Ok(code)
         }
         LabCmd::Image => {
             let t = Instant::now();
@@ -308,9 +332,23 @@ pub(crate) struct LabCrate {
     pub(crate) name: String,
     /// Whether it has a library target (and so doctests).
     pub(crate) has_lib: bool,
+    /// `None`: every test binary runs in the lab (`lab = true`). `Some(names)`: only these
+    /// test targets (`lab-tests = ["name", ...]`); the crate's other tests, and its doctests,
+    /// run on the host with the rest of the workspace.
+    pub(crate) lab_tests: Option<Vec<String>>,
 }
 
-/// The workspace crates marked `[package.metadata.lvs] lab = true` in their Cargo.toml.
+impl LabCrate {
+    /// Whether every test of the crate runs in the lab (`lab = true`), so the host's
+    /// `cargo test --workspace` leaves the crate out.
+    pub(crate) fn is_all_lab(&self) -> bool {
+        self.lab_tests.is_none()
+    }
+}
+
+/// The workspace crates marked `[package.metadata.lvs] lab = true` in their Cargo.toml (every
+/// test binary in the lab), or `lab-tests = ["a", "b"]` (only those test targets in the lab: the
+/// tests print SKIP on the host, where the crate's other tests run).
 pub(crate) fn lab_crates() -> Result<Vec<LabCrate>> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
@@ -333,9 +371,21 @@ pub(crate) fn lab_crates() -> Result<Vec<LabCrate>> {
         serde_json::from_slice(&out.stdout).context("cargo metadata printed bad JSON")?;
     let mut crates = Vec::new();
     for p in meta["packages"].as_array().into_iter().flatten() {
-        if p["metadata"]["lvs"]["lab"] != serde_json::Value::Bool(true) {
+        let lvs = &p["metadata"]["lvs"];
+        let lab_tests = if lvs["lab"] == serde_json::Value::Bool(true) {
+            None
+        } else if let Some(names) = lvs["lab-tests"].as_array() {
+            let names: Vec<String> = names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            Some(names)
+        } else {
             continue;
-        }
+        };
         let has_lib = p["targets"].as_array().into_iter().flatten().any(|t| {
             t["kind"]
                 .as_array()
@@ -346,13 +396,42 @@ pub(crate) fn lab_crates() -> Result<Vec<LabCrate>> {
         crates.push(LabCrate {
             name: p["name"].as_str().unwrap_or_default().to_string(),
             has_lib,
+            lab_tests,
         });
     }
     Ok(crates)
 }
 
-/// `cargo test -p PKG... --tests` with this xtask as the target runner, so each test binary runs
-/// in its own VM (one boot per binary, however many tests it holds).
+/// The `cargo test` commands that run `crates`' lab tests with this xtask as the runner: one
+/// `-p A -p B --tests` for the crates marked `lab = true`, one `-p C --test x --test y` per crate
+/// with a `lab-tests` list. Each test binary boots its own VM. Cargo builds a package's binaries
+/// before its integration tests, so `env!("CARGO_BIN_EXE_<name>")` exists inside the VM.
+fn runner_test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
+    let mut cmds = Vec::new();
+    let all: Vec<String> = crates
+        .iter()
+        .filter(|c| c.is_all_lab())
+        .map(|c| c.name.clone())
+        .collect();
+    if !all.is_empty() {
+        let mut cmd = runner_test_command(&all)?;
+        cmd.arg("--tests");
+        cmds.push(cmd);
+    }
+    for c in crates {
+        if let Some(tests) = &c.lab_tests {
+            let mut cmd = runner_test_command(std::slice::from_ref(&c.name))?;
+            for t in tests {
+                cmd.args(["--test", t]);
+            }
+            cmds.push(cmd);
+        }
+    }
+    Ok(cmds)
+}
+
+/// `cargo test -p PKG...` with this xtask as the target runner (the caller selects the targets:
+/// with the runner set, doctests would boot the VM too).
 fn runner_test_command(packages: &[String]) -> Result<Command> {
     let exe = std::env::current_exe().context("cannot find the xtask binary")?;
     let exe = exe.to_str().context("the xtask path is not UTF-8")?;
@@ -364,12 +443,11 @@ fn runner_test_command(packages: &[String]) -> Result<Command> {
     for p in packages {
         cmd.args(["-p", p]);
     }
-    cmd.arg("--tests")
-        .env(
-            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
-            format!("{exe} lab runner"),
-        )
-        .current_dir(workspace_root());
+    cmd.env(
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER",
+        format!("{exe} lab runner"),
+    )
+    .current_dir(workspace_root());
     Ok(cmd)
 }
 
@@ -389,12 +467,17 @@ pub(crate) fn test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
         image.kernel.version,
         image.initrd.display()
     );
-    let names: Vec<String> = crates.iter().map(|c| c.name.clone()).collect();
-    let mut vm_tests = runner_test_command(&names)?;
-    // Every test binary runs even when one fails, so one run shows every failure.
-    vm_tests.arg("--no-fail-fast");
-    let mut cmds = vec![vm_tests];
-    let libs: Vec<&LabCrate> = crates.iter().filter(|c| c.has_lib).collect();
+    let mut cmds = runner_test_commands(crates)?;
+    for c in &mut cmds {
+        // Every test binary runs even when one fails, so one run shows every failure.
+        c.arg("--no-fail-fast");
+    }
+    // Doctests of the `lab = true` crates on the host (a `lab-tests` crate's doctests run in
+    // the host step with the rest of the crate).
+    let libs: Vec<&LabCrate> = crates
+        .iter()
+        .filter(|c| c.has_lib && c.is_all_lab())
+        .collect();
     if !libs.is_empty() {
         let mut doc = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         doc.arg("test");
