@@ -91,3 +91,47 @@ fn busy_metrics_address_stops_the_daemon_at_start() {
     assert!(out.contains(&format!("--metrics {addr}")), "{out}");
     assert!(!sock.exists(), "control socket left behind");
 }
+
+/// Logs: no ANSI escapes; under journald (`JOURNAL_STREAM` set) no timestamp and a `<N>`
+/// syslog priority prefix journald reads.
+#[test]
+fn log_lines_suit_a_terminal_and_the_journal() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().expect("addr").to_string();
+    let dir = Scratch::new("opscli-log");
+    let sock = dir.join("lvsd.sock");
+    let conf = data("node-a.conf");
+    let run = |journal: bool| {
+        let mut cmd = Command::new(lvsd_bin());
+        cmd.args(["-P", "--metrics", &addr, "--control"])
+            .arg(&sock)
+            .arg("-f")
+            .arg(&conf)
+            .env_remove("RUST_LOG")
+            .env_remove("JOURNAL_STREAM");
+        if journal {
+            cmd.env("JOURNAL_STREAM", "8:12345");
+        }
+        let out = cmd.output().expect("run lvsd");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let console = run(false);
+    let line = console
+        .lines()
+        .find(|l| l.contains("--metrics"))
+        .unwrap_or_else(|| panic!("{console}"));
+    assert!(line.starts_with("20") && line.contains("ERROR"), "{line}");
+    assert!(!console.contains('\x1b'), "ANSI escape in {console:?}");
+
+    let journal = run(true);
+    let line = journal
+        .lines()
+        .find(|l| l.contains("--metrics"))
+        .unwrap_or_else(|| panic!("{journal}"));
+    assert!(line.starts_with("<3>") && line.contains("ERROR"), "{line}");
+    assert!(
+        !line.starts_with("<3>20"),
+        "timestamp under journald: {line}"
+    );
+    assert!(!journal.contains('\x1b'), "ANSI escape in {journal:?}");
+}
