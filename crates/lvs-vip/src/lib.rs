@@ -19,9 +19,11 @@
 mod announce;
 mod error;
 mod mac;
+mod monitor;
 mod netlink;
 
 pub use announce::{Announcer, GARP_LEN, GarpKind, NA_LEN, garp_frame, na_frame};
 pub use error::Error;
 pub use mac::{Family, MacAddr, MacParseError};
+pub use monitor::{LinkMonitor, LinkState};
 pub use netlink::{AddrScope, Address, AddressSpec, Link, MacvlanMode, Netlink, Outcome, VmacSpec};
