@@ -1,0 +1,381 @@
+//! The check side of lvsd (`lvsd -C`) against the real kernel's IPVS, in the kernel lab
+//! (`[package.metadata.lvs] lab-tests`): on the host these tests print SKIP.
+//!
+//! Every test builds its own namespaces; IPVS tables are per namespace. `ipvsadm -Sn` (Debian's
+//! ipvsadm) is the judge of what the kernel holds.
+
+use std::io::Read as _;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use lvs_testkit::{Lan, Netns, wait_until};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+const LVSD: &str = env!("CARGO_BIN_EXE_lvsd");
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// A configuration file written for one test (in the VM, /tmp writes stay in its RAM).
+struct TempConf(PathBuf);
+
+impl TempConf {
+    fn new(tag: &str, text: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("lvsd-{tag}-{}.conf", std::process::id()));
+        std::fs::write(&p, text).expect("write the configuration");
+        Self(p)
+    }
+}
+
+impl Drop for TempConf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `lvsd -C` running in a namespace, its log in a file.
+struct Lvsd {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Lvsd {
+    fn start(ns: &Netns, conf: &std::path::Path, tag: &str) -> Self {
+        let log = std::env::temp_dir().join(format!("lvsd-{tag}-{}.log", std::process::id()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = ns
+            .cmd(LVSD)
+            .arg("-C")
+            .arg("-f")
+            .arg(conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("start lvsd");
+        Self { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, s: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), s).expect("signal lvsd");
+    }
+
+    /// SIGTERM, then the exit status (bounded).
+    fn stop(mut self) -> i32 {
+        self.signal(Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(st) = self.child.try_wait().expect("wait lvsd") {
+                return st.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("lvsd did not stop within 20 s:\n{}", self.log());
+    }
+}
+
+impl Drop for Lvsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// `ipvsadm -Sn` in `ns`, lines sorted (the kernel lists destinations in its own order).
+fn table(ns: &Netns) -> String {
+    let out = ns.run(&["ipvsadm", "-Sn"]).expect("ipvsadm -Sn");
+    let mut lines: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.sort_unstable();
+    lines.join("\n")
+}
+
+fn sorted(lines: &[&str]) -> String {
+    let mut v = lines.to_vec();
+    v.sort_unstable();
+    v.join("\n")
+}
+
+/// Waits (bounded) until the table is `want`; panics with both tables and lvsd's log.
+fn expect_table(ns: &Netns, lvsd: &Lvsd, want: &[&str], within: Duration, what: &str) {
+    let want = sorted(want);
+    let mut last = String::new();
+    let ok = wait_until(within, Duration::from_millis(100), || {
+        last = table(ns);
+        last == want
+    });
+    assert!(
+        ok,
+        "{what}: IPVS table\n{last}\nwanted\n{want}\nlvsd log:\n{}",
+        lvsd.log()
+    );
+}
+
+/// A TCP listener on 0.0.0.0:80 inside a real server's namespace, accepting until stopped.
+struct Listener {
+    stop: Arc<AtomicBool>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start(ns: &Netns) -> Self {
+        let l = ns
+            .enter(|| TcpListener::bind("0.0.0.0:80"))
+            .expect("enter")
+            .expect("bind port 80");
+        l.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let join = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match l.accept() {
+                    Ok((s, _)) => held.push(s),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Self {
+            stop,
+            join: Some(join),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+/// Connections the kernel counted for the service (`ipvsadm -Ln --stats`, first service line).
+fn service_conns(ns: &Netns) -> u64 {
+    let out = ns
+        .run(&["ipvsadm", "-Ln", "--stats"])
+        .expect("ipvsadm --stats");
+    out.lines()
+        .find(|l| l.starts_with("TCP"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+const SEED_TABLE: [&str; 3] = [
+    "-A -t 203.0.113.62:80 -s wrr -p 10",
+    "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -g -w 1",
+    "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -g -w 1",
+];
+
+/// (a, c) The seed's DR virtual_server is programmed exactly, a service made by someone else is
+/// left alone, SIGTERM keeps the table (a restart changes nothing), `lvs_flush_on_stop` flushes.
+#[test]
+fn seed_dr_programmed_exactly_kept_at_stop_flushed_with_lvs_flush_on_stop() {
+    if lvs_lab::skip_unless_lab(
+        "seed_dr_programmed_exactly_kept_at_stop_flushed_with_lvs_flush_on_stop",
+    ) {
+        return;
+    }
+    let dir = Netns::new("ckdir").expect("netns");
+    dir.run(&["ipvsadm", "-A", "-u", "192.0.2.53:53", "-s", "rr"])
+        .expect("foreign service");
+    let foreign = "-A -u 192.0.2.53:53 -s rr";
+    let mut want: Vec<&str> = SEED_TABLE.to_vec();
+    want.push(foreign);
+
+    let lvsd = Lvsd::start(&dir, &data("check-seed-dr.conf"), "seed");
+    expect_table(
+        &dir,
+        &lvsd,
+        &want,
+        Duration::from_secs(30),
+        "lvsd -C with the seed",
+    );
+    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
+    assert_eq!(
+        table(&dir),
+        sorted(&want),
+        "SIGTERM keeps the table by default"
+    );
+
+    // A restart on the live table changes nothing; lvs_flush_on_stop flushes at stop.
+    let seed = std::fs::read_to_string(data("check-seed-dr.conf")).expect("read");
+    let conf = TempConf::new(
+        "flush",
+        &format!("global_defs {{\n    lvs_flush_on_stop\n}}\n{seed}"),
+    );
+    let lvsd = Lvsd::start(&dir, &conf.0, "flush");
+    let ok = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+        lvsd.log().contains("IPVS programmed")
+    });
+    assert!(ok, "lvsd did not program IPVS:\n{}", lvsd.log());
+    assert!(
+        lvsd.log().contains("changes=0"),
+        "a restart on the same table made changes:\n{}",
+        lvsd.log()
+    );
+    assert_eq!(table(&dir), sorted(&want));
+    assert_eq!(lvsd.stop(), 0);
+    assert_eq!(table(&dir), "", "lvs_flush_on_stop flushes IPVS");
+}
+
+/// (a, b) Checkers against namespace real servers keep the pool in line; SIGHUP with a changed
+/// weight, a new real server and inhibit_on_failure: the kernel follows, the service is not
+/// re-created (its connection counter survives).
+#[test]
+fn checkers_follow_real_servers_and_reload_keeps_the_service() {
+    if lvs_lab::skip_unless_lab("checkers_follow_real_servers_and_reload_keeps_the_service") {
+        return;
+    }
+    let lan = Lan::new("cklan").expect("lan");
+    let dir = Netns::new("ckd").expect("netns");
+    let rs1 = Netns::new("ckr1").expect("netns");
+    let rs2 = Netns::new("ckr2").expect("netns");
+    let client = Netns::new("ckc").expect("netns");
+    for (ns, addr) in [
+        (&dir, "198.51.100.1/24"),
+        (&rs1, "198.51.100.12/24"),
+        (&rs2, "198.51.100.13/24"),
+        (&client, "198.51.100.100/24"),
+    ] {
+        lan.attach(ns, "eth0").expect("attach");
+        ns.run(&["ip", "addr", "add", addr, "dev", "eth0"])
+            .expect("address");
+    }
+    dir.run(&["ip", "addr", "add", "203.0.113.62/32", "dev", "eth0"])
+        .expect("VIP");
+    for rs in [&rs1, &rs2] {
+        // DR: the real server accepts the VIP on lo and answers the client directly.
+        rs.run(&["ip", "addr", "add", "203.0.113.62/32", "dev", "lo"])
+            .expect("VIP on lo");
+    }
+    client
+        .run(&[
+            "ip",
+            "route",
+            "add",
+            "203.0.113.62/32",
+            "via",
+            "198.51.100.1",
+        ])
+        .expect("route to the VIP");
+    let l1 = Listener::start(&rs1);
+    let l2 = Listener::start(&rs2);
+
+    let conf = TempConf::new(
+        "dr",
+        &std::fs::read_to_string(data("check-dr.conf")).expect("read"),
+    );
+    let lvsd = Lvsd::start(&dir, &conf.0, "dr");
+    let both = [
+        "-A -t 203.0.113.62:80 -s wrr -p 10",
+        "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -g -w 1",
+        "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -g -w 1",
+    ];
+    expect_table(&dir, &lvsd, &both, Duration::from_secs(30), "start");
+
+    // A client connection through the director (DR): the service counts it.
+    let vip: SocketAddr = "203.0.113.62:80".parse().expect("addr");
+    let conn = client
+        .enter(|| TcpStream::connect_timeout(&vip, Duration::from_secs(5)))
+        .expect("enter")
+        .expect("connect to the VIP through IPVS");
+    // The kernel folds its per-CPU counters into the shown ones every 2 s.
+    let counted = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        service_conns(&dir) == 1
+    });
+    assert!(counted, "the connection was not counted by IPVS");
+
+    // One real server's listener goes: its destination leaves the table; back when it returns.
+    drop(l2);
+    let one = [
+        "-A -t 203.0.113.62:80 -s wrr -p 10",
+        "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -g -w 1",
+    ];
+    expect_table(
+        &dir,
+        &lvsd,
+        &one,
+        Duration::from_secs(15),
+        "listener of .13 stopped",
+    );
+    let l2 = Listener::start(&rs2);
+    expect_table(
+        &dir,
+        &lvsd,
+        &both,
+        Duration::from_secs(15),
+        "listener of .13 back",
+    );
+
+    // SIGHUP with the edited configuration.
+    std::fs::write(
+        &conf.0,
+        std::fs::read_to_string(data("check-dr-reload.conf")).expect("read"),
+    )
+    .expect("write");
+    lvsd.signal(Signal::SIGHUP);
+    let reloaded = [
+        "-A -t 203.0.113.62:80 -s wrr -p 10",
+        "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -g -w 5",
+        "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -g -w 1",
+        "-a -t 203.0.113.62:80 -r 198.51.100.14:80 -g -w 2",
+    ];
+    expect_table(
+        &dir,
+        &lvsd,
+        &reloaded,
+        Duration::from_secs(15),
+        "after SIGHUP",
+    );
+    assert_eq!(
+        service_conns(&dir),
+        1,
+        "the service was re-created by the reload (its counters were reset):\n{}",
+        lvsd.log()
+    );
+
+    // inhibit_on_failure now: a failed server stays with weight 0.
+    drop(l2);
+    let inhibited = [
+        "-A -t 203.0.113.62:80 -s wrr -p 10",
+        "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -g -w 5",
+        "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -g -w 0",
+        "-a -t 203.0.113.62:80 -r 198.51.100.14:80 -g -w 2",
+    ];
+    expect_table(
+        &dir,
+        &lvsd,
+        &inhibited,
+        Duration::from_secs(15),
+        "inhibit_on_failure",
+    );
+    drop(conn);
+    drop(l1);
+    let mut log = String::new();
+    let code = {
+        let _ = std::fs::File::open(&lvsd.log).and_then(|mut f| f.read_to_string(&mut log));
+        lvsd.stop()
+    };
+    assert_eq!(code, 0, "lvsd exit status; log:\n{log}");
+}
