@@ -125,6 +125,21 @@ pub fn query(path: &Path) -> io::Result<Status> {
     })
 }
 
+/// `lvsd status`: prints the daemon's status as pretty JSON on stdout, or the error on stderr;
+/// returns the process exit code (0, or 1 when no daemon answers).
+pub fn print_status(path: &Path) -> u8 {
+    match query(path).and_then(|st| Ok(serde_json::to_string_pretty(&st)?)) {
+        Ok(json) => {
+            println!("{json}");
+            0
+        }
+        Err(e) => {
+            eprintln!("lvsd: {e}");
+            1
+        }
+    }
+}
+
 /// SIGUSR1: writes `status` as pretty JSON to `path`, atomically (a new file beside it, then
 /// renamed over it, so a reader never sees half a document and a symlink planted at `path` is
 /// replaced, not followed).

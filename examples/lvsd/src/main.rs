@@ -25,7 +25,7 @@ struct Args {
     /// Run only the VRRP subsystem.
     #[arg(short = 'P', long = "vrrp")]
     vrrp: bool,
-    /// Run only the IPVS + checkers subsystem (not implemented yet: exits 2).
+    /// Run only the IPVS + checkers subsystem.
     #[arg(short = 'C', long = "check")]
     check: bool,
     /// Check the configuration, print diagnostics, exit 0 (usable) or 1 (errors).
@@ -66,25 +66,17 @@ enum Cmd {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(Cmd::Status) = args.cmd {
-        return match lvsd::control::query(&args.control) {
-            Ok(st) => {
-                println!("{}", serde_json::to_string_pretty(&st).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("lvsd: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return ExitCode::from(lvsd::control::print_status(&args.control));
     }
     lvsd::logging::init(args.log_detail);
     let opts = daemon::Options {
-        config_file: args.use_file.clone(),
-        config_id: args.config_id.clone(),
+        config_file: args.use_file,
+        config_id: args.config_id,
         mode: Mode::from_flags(args.vrrp, args.check),
-        control: Some(args.control.clone()),
-        dump_file: args.dump_file.clone(),
+        control: Some(args.control),
+        dump_file: args.dump_file,
         metrics: args.metrics,
+        pid_file: args.pid,
     };
     let parsed = match daemon::parse(&opts) {
         Ok(p) => p,
@@ -100,25 +92,15 @@ fn main() -> ExitCode {
     for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("{d}");
     }
-    if let Some(p) = &args.pid {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            eprintln!("lvsd: pid file {}: {e}", p.display());
-            return ExitCode::from(1);
-        }
-    }
-    let code = match daemon::run(&opts, parsed.config) {
-        Ok(()) => 0,
-        Err(e) if e.is::<daemon::CheckNotImplemented>() => {
-            tracing::error!("{e}");
-            2
-        }
+    match daemon::run(&opts, parsed.config) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
-            1
+            ExitCode::from(if e.is::<daemon::CheckNotImplemented>() {
+                2
+            } else {
+                1
+            })
         }
-    };
-    if let Some(p) = &args.pid {
-        let _ = std::fs::remove_file(p);
     }
-    ExitCode::from(code)
 }

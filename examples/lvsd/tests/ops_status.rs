@@ -18,7 +18,8 @@ fn status_socket_dump_and_reload_bookkeeping() {
     let conf = node.dir.join("keepalived.conf");
     let good = std::fs::read_to_string(data("node-a.conf")).expect("read config");
     std::fs::write(&conf, &good).expect("write config");
-    let mut lvsd = node.start(&conf, &["-P"], "lvsd.log");
+    let pid_file = node.dir.join("lvsd.pid");
+    let mut lvsd = node.start(&conf, &["-P", "-p", pid_file.to_str().unwrap()], "lvsd.log");
     let log = || node.dir.read("lvsd.log");
 
     let st = wait_status(&node.control(), Duration::from_secs(10), |s| {
@@ -28,6 +29,11 @@ fn status_socket_dump_and_reload_bookkeeping() {
     assert!(node.holds(VIP), "MASTER without the VIP\n{}", log());
     let d = &st["daemon"];
     assert_eq!(d["pid"], lvsd.id(), "{st:#}");
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap_or_default(),
+        format!("{}\n", lvsd.id()),
+        "-p pid file"
+    );
     assert_eq!(d["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(d["config_file"], conf.display().to_string());
     assert_eq!(d["subsystems"], serde_json::json!(["vrrp"]));
@@ -109,6 +115,7 @@ fn status_socket_dump_and_reload_bookkeeping() {
         log()
     );
     assert!(!node.control().exists(), "control socket left behind");
+    assert!(!pid_file.exists(), "pid file left behind");
     let (code, err) = status(&node.control()).expect_err("status without a daemon");
     assert_eq!(code, Some(1));
     assert!(err.contains("is the daemon running"), "{err}");
