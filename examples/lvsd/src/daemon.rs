@@ -145,8 +145,7 @@ pub fn start_sides(mode: Mode, conf: &Config, status: &Shared) -> anyhow::Result
         sides.push(crate::vrrp::spawn(conf, status.clone())?);
     }
     if mode != Mode::Vrrp {
-        // Helper "ipvs": replace the next line by `crate::check::spawn(conf, status.clone())`.
-        let check: anyhow::Result<Side> = Err(CheckNotImplemented.into());
+        let check = crate::check::spawn(conf, status.clone());
         match check {
             Ok(side) => sides.push(side),
             Err(e) if mode == Mode::Both => {
