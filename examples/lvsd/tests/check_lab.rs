@@ -42,6 +42,10 @@ impl Drop for TempConf {
     }
 }
 
+fn control_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("lvsd-{tag}-{}.sock", std::process::id()))
+}
+
 /// `lvsd -C` running in a namespace, its log in a file.
 struct Lvsd {
     child: Child,
@@ -52,17 +56,32 @@ impl Lvsd {
     fn start(ns: &Netns, conf: &std::path::Path, tag: &str) -> Self {
         let log = std::env::temp_dir().join(format!("lvsd-{tag}-{}.log", std::process::id()));
         let file = std::fs::File::create(&log).expect("log file");
+        let control = control_path(tag);
         let child = ns
             .cmd(LVSD)
             .arg("-C")
             .arg("-f")
             .arg(conf)
+            .arg("--control")
+            .arg(control)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
             .expect("start lvsd");
         Self { child, log }
+    }
+
+    /// `lvsd status` (JSON) from this daemon's control socket.
+    fn status(&self, tag: &str) -> serde_json::Value {
+        let out = std::process::Command::new(LVSD)
+            .arg("status")
+            .arg("--control")
+            .arg(control_path(tag))
+            .output()
+            .expect("lvsd status");
+        assert!(out.status.success(), "lvsd status: {out:?}");
+        serde_json::from_slice(&out.stdout).expect("status JSON")
     }
 
     fn log(&self) -> String {
@@ -293,6 +312,25 @@ fn checkers_follow_real_servers_and_reload_keeps_the_service() {
         "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -g -w 1",
     ];
     expect_table(&dir, &lvsd, &both, Duration::from_secs(30), "start");
+    // `lvsd status`: the virtual server, its pool and checkers as the kernel has them.
+    let st = lvsd.status("dr");
+    assert_eq!(
+        st["daemon"]["subsystems"],
+        serde_json::json!(["check"]),
+        "{st:#}"
+    );
+    let vs = &st["virtual_servers"][0];
+    assert_eq!(vs["key"], "TCP 203.0.113.62:80", "{st:#}");
+    assert_eq!(vs["scheduler"], "wrr");
+    assert_eq!(vs["forwarding"], "DR");
+    assert_eq!(vs["quorum_up"], true);
+    for (i, addr) in ["198.51.100.12:80", "198.51.100.13:80"].iter().enumerate() {
+        let rs = &vs["real_servers"][i];
+        assert_eq!(rs["address"], *addr, "{st:#}");
+        assert_eq!(rs["in_kernel"], true, "{st:#}");
+        assert_eq!(rs["weight"], 1, "{st:#}");
+        assert_eq!(rs["checkers"], 1, "{st:#}");
+    }
 
     // A client connection through the director (DR): the service counts it.
     let vip: SocketAddr = "203.0.113.62:80".parse().expect("addr");
@@ -319,6 +357,12 @@ fn checkers_follow_real_servers_and_reload_keeps_the_service() {
         Duration::from_secs(15),
         "listener of .13 stopped",
     );
+    let st = lvsd.status("dr");
+    let rs = &st["virtual_servers"][0]["real_servers"][1];
+    assert_eq!(rs["alive"], false, "{st:#}");
+    assert_eq!(rs["in_kernel"], false, "{st:#}");
+    assert_eq!(rs["checkers_up"], 0, "{st:#}");
+    assert!(rs["last_failure"].is_string(), "{st:#}");
     let l2 = Listener::start(&rs2);
     expect_table(
         &dir,
