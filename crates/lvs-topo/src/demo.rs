@@ -24,7 +24,7 @@ impl Default for Script {
         Self {
             kill_at: 5,
             down_for: 8,
-            tail: 8,
+            tail: 10,
         }
     }
 }
@@ -42,11 +42,24 @@ pub struct Summary {
     pub interrupted: bool,
 }
 
-fn master_name(m: Option<Node>) -> &'static str {
-    match m {
-        Some(Node::A) => "A",
-        Some(Node::B) => "B",
-        None => "-",
+/// Who holds the VIP: "A", "B", "-" (nobody) or "A+B" (a restarted director's stale address,
+/// until its lvsd removes it); a dead director is shown as "(A)".
+fn holders_text(topo: &Topology, dead: Option<Node>) -> String {
+    let names: Vec<String> = topo
+        .vip_holders()
+        .into_iter()
+        .map(|n| {
+            if Some(n) == dead {
+                format!("({})", n.name())
+            } else {
+                n.name().to_string()
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join("+")
     }
 }
 
@@ -88,7 +101,7 @@ pub fn run(
         t0.elapsed().as_secs_f64()
     )?;
     writeln!(out)?;
-    writeln!(out, "  time  master   rs1/s  rs2/s  failed/s   event")?;
+    writeln!(out, "  time  VIP on   rs1/s  rs2/s  failed/s   event")?;
     let traffic = Traffic::start(topo.client(), topo.service())?;
     let end = script.kill_at + script.down_for + script.tail;
     let mut takeover_s = None;
@@ -102,13 +115,18 @@ pub fn run(
                 interrupted = true;
                 break;
             }
-            std::thread::sleep(Duration::from_millis(20).min(boundary - traffic.now()));
+            std::thread::sleep(
+                Duration::from_millis(20).min(boundary.saturating_sub(traffic.now())),
+            );
         }
         if interrupted {
             break;
         }
         let last = Report::of(&traffic.window(boundary - Duration::from_secs(1), boundary));
         let master = topo.master();
+        let dead =
+            (script.kill_at < sec && sec <= script.kill_at + script.down_for).then_some(Node::A);
+        let holders = holders_text(&topo, dead);
         let mut event = String::new();
         if sec == script.kill_at {
             topo.kill_director(Node::A)?;
@@ -118,15 +136,14 @@ pub fn run(
             event = "B took over the VIP".into();
         } else if sec == script.kill_at + script.down_for {
             topo.restart_director(Node::A)?;
-            event = "director A comes back (links up, lvsd started)".into();
+            event = "director A comes back (links up, lvsd started: BACKUP first)".into();
         } else if sec > script.kill_at + script.down_for && !preempted && master == Some(Node::A) {
             preempted = true;
             event = "A preempted: MASTER again".into();
         }
         writeln!(
             out,
-            "  {sec:>3} s  {:<6} {:>6} {:>6} {:>9}   {event}",
-            master_name(master),
+            "  {sec:>3} s  {holders:<6} {:>6} {:>6} {:>9}   {event}",
             last.count("rs1"),
             last.count("rs2"),
             last.failures

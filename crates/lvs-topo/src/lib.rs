@@ -712,6 +712,16 @@ impl Topology {
         self.dir.path()
     }
 
+    /// The directors whose namespace has the VIP as a local address, alive or not (a dead or
+    /// just restarted director keeps its stale VIP until its lvsd removes it at startup).
+    pub fn vip_holders(&self) -> Vec<Node> {
+        self.directors
+            .iter()
+            .filter(|d| d.holds_vip())
+            .map(|d| d.node)
+            .collect()
+    }
+
     /// The live director holding the VIP, if exactly one does (a dead director's namespace may
     /// still have the address on its downed link).
     pub fn master(&self) -> Option<Node> {
