@@ -86,18 +86,6 @@ impl Drop for PidFile {
     }
 }
 
-/// The IPVS + checkers subsystem is not in this build (`-C` alone exits 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckNotImplemented;
-
-impl std::fmt::Display for CheckNotImplemented {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the checker subsystem (-C) is not implemented yet")
-    }
-}
-
-impl std::error::Error for CheckNotImplemented {}
-
 /// Parses the configuration file of `opts`, keeping diagnostics (errors included: at start
 /// lvsd runs what keepalived would run, bad lines skipped).
 ///
@@ -145,8 +133,7 @@ pub fn start_sides(mode: Mode, conf: &Config, status: &Shared) -> anyhow::Result
         sides.push(crate::vrrp::spawn(conf, status.clone())?);
     }
     if mode != Mode::Vrrp {
-        let check = crate::check::spawn(conf, status.clone());
-        match check {
+        match crate::check::spawn(conf, status.clone()) {
             Ok(side) => sides.push(side),
             Err(e) if mode == Mode::Both => {
                 error!("the check subsystem did not start, VRRP keeps running: {e:#}");

@@ -96,11 +96,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
-            ExitCode::from(if e.is::<daemon::CheckNotImplemented>() {
-                2
-            } else {
-                1
-            })
+            ExitCode::from(1)
         }
     }
 }
