@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use keepalived_conf::model::{AuthType, Config as Conf, VrrpInstance, VrrpState};
-use vrrp_machine::{Auth, Config, Interval, Version};
+use keepalived_conf::model::{AuthType, Config as Conf, Tracked, VrrpInstance, VrrpState};
+use vrrp_machine::{Auth, Config, Interval, Track, TrackId, Version};
 
 /// The machine configuration of `inst`. `primary` is the interface's primary address (the advert
 /// source); `None` (config test) uses `mcast_src_ip` or a placeholder of the instance's family.
@@ -101,6 +101,82 @@ pub fn instance_config(
     if let Some(s) = inst.garp_lower_prio_delay {
         g.lower_prio_delay = (s > 0).then(|| Duration::from_secs(s.into()));
     }
+    cfg.tracks = tracks(inst, conf)?;
     cfg.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(cfg)
+}
+
+/// What a tracked object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackKind {
+    /// `track_interface`: up while the interface is up and running.
+    Interface,
+    /// `track_script`: up while the `vrrp_script` succeeds (after `rise` / `fall`).
+    Script,
+}
+
+/// The id of a tracked object: a hash of its kind and name, so that it stays the same across
+/// reloads (the machine keeps the state of a tracked object by id when reconfigured).
+pub fn track_id(kind: TrackKind, name: &str) -> TrackId {
+    // FNV-1a, 32 bits.
+    let tag: &[u8] = match kind {
+        TrackKind::Interface => b"if:",
+        TrackKind::Script => b"script:",
+    };
+    let mut h: u32 = 0x811c_9dc5;
+    for b in tag.iter().chain(name.as_bytes()) {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    TrackId(h)
+}
+
+/// The sync group `inst` belongs to, if any.
+pub fn sync_group<'a>(
+    inst: &VrrpInstance,
+    conf: &'a Conf,
+) -> Option<&'a keepalived_conf::model::SyncGroup> {
+    conf.vrrp_sync_groups
+        .iter()
+        .find(|g| g.group.contains(&inst.name))
+}
+
+/// The instance's tracked objects: its own `track_interface` / `track_script` and those of its
+/// sync group (keepalived applies a group's tracking to every member). keepalived's default
+/// weight is 0 (the instance goes to FAULT while the object is down); a `track_script` entry
+/// without a weight takes the `vrrp_script`'s.
+fn tracks(inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Vec<Track>> {
+    let group = sync_group(inst, conf);
+    let mut out: Vec<Track> = Vec::new();
+    let mut add = |kind: TrackKind, t: &Tracked, default: Option<i32>, reverse: bool| {
+        let w = t.weight.or(default).unwrap_or(0).clamp(-254, 254);
+        let track = Track {
+            id: track_id(kind, &t.name),
+            weight: i16::try_from(w).unwrap_or(0),
+            reverse: t.reverse || reverse,
+        };
+        if !out.iter().any(|o| o.id == track.id) {
+            out.push(track);
+        }
+    };
+    let ifs = inst
+        .track_interface
+        .iter()
+        .chain(group.into_iter().flat_map(|g| &g.track_interface));
+    for t in ifs {
+        add(TrackKind::Interface, t, None, false);
+    }
+    let scripts = inst
+        .track_script
+        .iter()
+        .chain(group.into_iter().flat_map(|g| &g.track_script));
+    for t in scripts {
+        let def = conf
+            .vrrp_scripts
+            .iter()
+            .find(|s| s.name == t.name)
+            .with_context(|| format!("track_script {}: no vrrp_script of that name", t.name))?;
+        add(TrackKind::Script, t, def.weight, def.weight_reverse);
+    }
+    Ok(out)
 }

@@ -1,28 +1,46 @@
 //! The VRRP subsystem: raw sockets in, machine outputs out.
 //!
-//! One thread per (interface, family) blocks in `recv` on its raw socket ([`io`]) and feeds a channel, which also
-//! carries the daemon's [`Command`]s. The subsystem's thread owns the machines and sleeps on that
-//! channel until the earliest deadline the machines report.
+//! One thread per (interface, family) blocks in `recv` on its raw socket ([`io`]) and feeds a
+//! channel, which also carries the daemon's [`Command`]s, link-state changes (`lvs-vip`'s
+//! [`LinkMonitor`]) and `vrrp_script` results ([`track`]). The subsystem's thread owns the
+//! machines and sleeps on that channel until the earliest deadline the machines report.
+//!
+//! # Units
+//!
+//! A `vrrp_instance` outside any `vrrp_sync_group` runs as one [`Instance`]; the members of a
+//! sync group run together in one [`SyncGroup`] (they move to FAULT, BACKUP and MASTER
+//! together). Either is a unit.
+//!
+//! # Faults and tracking
+//!
+//! The instance's own interface down (not up, or no carrier) puts it in FAULT (unless
+//! `dont_track_primary`); `track_interface` and `track_script` objects (the instance's and its
+//! sync group's) move its priority by their weight or, with weight 0 (the default), put it in
+//! FAULT while down. `track_file` and `track_process` are not supported yet (warned at start).
 //!
 //! # Reload
 //!
-//! [`Command::Reload`] diffs the new `vrrp_instance`s against the running ones by name:
+//! [`Command::Reload`] diffs the new configuration against the running units by name (the
+//! instance's name, or the sync group's):
 //!
-//! * same machine configuration, interface and VIP specs: the instance is left alone (no state
-//!   change, no advert out of turn, no GARP, no VIP touched); only its notify scripts are
-//!   replaced;
-//! * same interface, VRID, version and family, anything else changed (priority, interval, VIPs,
-//!   preemption, ...): the running machine is reconfigured in place
-//!   ([`Instance::reconfigure`]): it keeps its state; a MASTER removes the VIPs that left
-//!   the list, adds the new ones and announces the list again (keepalived does the same for a
+//! * a single instance with the same machine configuration, interface and VIP specs is left
+//!   alone (no state change, no advert out of turn, no GARP, no VIP touched); only its notify
+//!   scripts are replaced;
+//! * a single instance with the same interface, VRID, version and family and anything else
+//!   changed (priority, interval, VIPs, preemption, tracking, ...) is reconfigured in place
+//!   ([`Instance::reconfigure`]): it keeps its state; a MASTER removes the VIPs that left the
+//!   list, adds the new ones and announces the list again (keepalived does the same for a
 //!   VIP-only change); VIPs present before and after are never removed;
-//! * another interface, VRID, version or family: the old instance is shut down (priority 0 if
-//!   MASTER, VIPs removed) and a new one starts;
-//! * gone from the file: shut down the same way; new in the file: started (after the stale-VIP
-//!   check that start-up does).
+//! * a sync group whose members are all unchanged is left alone; any other change to a group
+//!   (a member's configuration, the member list) restarts the group (vrrp-machine's
+//!   [`SyncGroup`] has no in-place reconfiguration yet);
+//! * another interface, VRID, version or family, or gone from the file: the old unit is shut
+//!   down (priority 0 if MASTER, VIPs removed) and, if still configured, a new one starts
+//!   (after the stale-VIP check that start-up does).
 //!
 //! An instance the new file cannot configure (unknown interface, bad settings) is logged and
-//! the running one, if any, is kept.
+//! the running one, if any, is kept. `vrrp_script`s whose definition is unchanged keep running
+//! (and keep their state).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -31,30 +49,34 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use keepalived_conf::model::{Config as Conf, Script, VirtualAddress, VrrpInstance};
-use lvs_vip::{AddrScope, AddressSpec, Netlink, Outcome};
+use lvs_vip::{AddrScope, AddressSpec, LinkMonitor, LinkState, Netlink, Outcome};
 use tracing::{debug, error, info, warn};
-use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State};
+use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State, SyncGroup};
 use vrrp_packet::ValidationConfig;
 
 mod io;
+mod track;
 
 use io::{Link, Rx};
+use track::ScriptRunner;
 
+use crate::conf::{TrackKind, track_id};
 use crate::side::{Command, Side};
-use crate::status::{InstanceStatus, Shared};
+use crate::status::{InstanceStatus, Shared, SyncGroupStatus};
 
-/// One `vrrp_instance`.
+/// One `vrrp_instance` (its machine lives in its [`Unit`]).
 #[derive(Debug)]
 struct Slot {
     name: String,
     link: usize,
-    vm: Instance,
     vips: HashMap<IpAddr, AddressSpec>,
     /// During a reconfiguration's drain: the VIP specs before it (what to remove).
     old_vips: Option<HashMap<IpAddr, AddressSpec>>,
     notify: keepalived_conf::model::Notify,
     /// `strict_mode` / `vrrp_strict`.
     strict: bool,
+    /// `dont_track_primary`: the interface's state does not fault the instance.
+    dont_track_primary: bool,
     /// Rejected packets, total and per validation rule.
     rejected: u64,
     rejected_by_rule: BTreeMap<&'static str, u64>,
@@ -62,6 +84,59 @@ struct Slot {
     since: std::time::Instant,
     /// MASTER → any other state.
     released_master: u64,
+}
+
+/// The machine(s) of a unit.
+#[derive(Debug)]
+enum Machine {
+    One(Box<Instance>),
+    Group(SyncGroup),
+}
+
+impl Machine {
+    fn instance(&self, k: usize) -> &Instance {
+        match self {
+            Self::One(i) => i,
+            Self::Group(g) => g.member(k),
+        }
+    }
+
+    fn handle_input(&mut self, now: Instant, k: usize, input: Input<'_>) {
+        match self {
+            Self::One(i) => i.handle_input(now, input),
+            Self::Group(g) => g.handle_input(now, k, input),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Self::One(i) => i.handle_timeout(now),
+            Self::Group(g) => g.handle_timeout(now),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Self::One(i) => i.poll_timeout(),
+            Self::Group(g) => g.poll_timeout(),
+        }
+    }
+
+    fn poll_output(&mut self) -> Option<(usize, Output)> {
+        match self {
+            Self::One(i) => i.poll_output().map(|o| (0, o)),
+            Self::Group(g) => g.poll_output(),
+        }
+    }
+}
+
+/// A single instance, or the members of a sync group.
+#[derive(Debug)]
+struct Unit {
+    /// The sync group's name, `None` for a single instance.
+    group: Option<String>,
+    machine: Machine,
+    members: Vec<Slot>,
 }
 
 /// An instance as the configuration describes it, before it runs.
@@ -72,17 +147,34 @@ struct Plan {
     vips: HashMap<IpAddr, AddressSpec>,
     notify: keepalived_conf::model::Notify,
     strict: bool,
+    dont_track_primary: bool,
+}
+
+/// A unit as the configuration describes it.
+struct UnitPlan {
+    group: Option<String>,
+    members: Vec<Plan>,
+}
+
+impl UnitPlan {
+    fn name(&self) -> &str {
+        self.group
+            .as_deref()
+            .unwrap_or_else(|| self.members.first().map_or("", |p| p.name.as_str()))
+    }
 }
 
 enum Event {
     Packet(Rx),
     Command(Command),
+    Link(LinkState),
+    Script(String, bool),
 }
 
 /// Everything the VRRP thread owns.
 struct Runtime {
     links: Vec<Link>,
-    slots: Vec<Slot>,
+    units: Vec<Unit>,
     nl: Netlink,
     tx: Sender<Event>,
     status: Shared,
@@ -90,6 +182,12 @@ struct Runtime {
     /// A state changed (or instances came or went) since the last publication.
     dirty: bool,
     published: Option<std::time::Instant>,
+    /// Usable (up and running) per interface name, as the link monitor last said.
+    link_up: HashMap<String, bool>,
+    /// Script states as last reported (tracks start up).
+    script_up: HashMap<String, bool>,
+    scripts: HashMap<String, ScriptRunner>,
+    _monitor: LinkMonitor,
 }
 
 /// Starts the VRRP instances of `conf`; returns once every socket is open and every stale VIP
@@ -100,30 +198,39 @@ struct Runtime {
 /// or a socket that cannot be opened (CAP_NET_RAW missing).
 pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
     let (tx, rx) = mpsc::channel();
+    let mtx = tx.clone();
+    let monitor = LinkMonitor::spawn(move |s| mtx.send(Event::Link(s)).is_ok())
+        .context("subscribe to link-state notifications")?;
     let mut rt = Runtime {
         links: Vec::new(),
-        slots: Vec::new(),
+        units: Vec::new(),
         nl: Netlink::new().context("open rtnetlink")?,
         tx: tx.clone(),
         status,
         epoch: std::time::Instant::now(),
         dirty: true,
         published: None,
+        link_up: HashMap::new(),
+        script_up: HashMap::new(),
+        scripts: HashMap::new(),
+        _monitor: monitor,
     };
-    for inst in &conf.vrrp_instances {
-        let Some(plan) = rt.plan(inst, conf)? else {
-            continue;
-        };
-        let slot = rt.slot(plan)?;
-        rt.slots.push(slot);
+    let (plans, failed) = rt.plans(conf);
+    if let Some(e) = failed.into_iter().next() {
+        return Err(e);
     }
-    if rt.slots.is_empty() {
+    for p in plans {
+        let u = rt.unit(p)?;
+        rt.units.push(u);
+    }
+    if rt.units.is_empty() {
         bail!("no usable vrrp_instance in the configuration");
     }
     // A crashed predecessor may have left VIPs behind: a backup must not hold them.
-    for i in 0..rt.slots.len() {
+    for i in 0..rt.units.len() {
         rt.remove_stale(i);
     }
+    rt.start_scripts(conf);
     let join = std::thread::Builder::new()
         .name("vrrp".into())
         .spawn(move || rt.run(&rx))
@@ -146,8 +253,47 @@ impl Runtime {
         )
     }
 
-    /// What `inst` asks for; `None` when lvsd skips it (with a warning). Opens its interface.
-    fn plan(&mut self, inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Option<Plan>> {
+    /// Every unit `conf` asks for, and the errors of the instances it cannot configure (with
+    /// their names, so a reload keeps them running).
+    fn plans(&mut self, conf: &Conf) -> (Vec<UnitPlan>, Vec<anyhow::Error>) {
+        let mut units: Vec<UnitPlan> = Vec::new();
+        let mut failed = Vec::new();
+        for inst in &conf.vrrp_instances {
+            for t in &inst.track_file {
+                warn!(instance = %inst.name, file = %t.name, "track_file is not supported yet; ignored");
+            }
+            for t in &inst.track_process {
+                warn!(instance = %inst.name, process = %t.name, "track_process is not supported yet; ignored");
+            }
+            let p = match self.plan(inst, conf) {
+                Ok(p) => p,
+                Err(e) => {
+                    failed.push(e.context(format!("vrrp_instance {}", inst.name)));
+                    continue;
+                }
+            };
+            match crate::conf::sync_group(inst, conf) {
+                Some(g) => match units
+                    .iter_mut()
+                    .find(|u| u.group.as_deref() == Some(g.name.as_str()))
+                {
+                    Some(u) => u.members.push(p),
+                    None => units.push(UnitPlan {
+                        group: Some(g.name.clone()),
+                        members: vec![p],
+                    }),
+                },
+                None => units.push(UnitPlan {
+                    group: None,
+                    members: vec![p],
+                }),
+            }
+        }
+        (units, failed)
+    }
+
+    /// What `inst` asks for. Opens its interface.
+    fn plan(&mut self, inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Plan> {
         let v6 = inst.is_ipv6();
         let ifname = inst.interface.clone().context("no `interface`")?;
         let link = match self
@@ -175,102 +321,201 @@ impl Runtime {
             .or(inst.unicast_src_ip)
             .filter(|a| a.is_ipv6() == v6)
             .unwrap_or(self.links[link].primary);
-        let cfg = crate::conf::instance_config(inst, conf, Some(primary))
-            .with_context(|| format!("vrrp_instance {}", inst.name))?;
+        let cfg = crate::conf::instance_config(inst, conf, Some(primary))?;
         let vips = inst
             .virtual_ipaddress
             .iter()
             .map(|v| (v.addr, spec(v, &ifname)))
             .collect();
-        Ok(Some(Plan {
+        Ok(Plan {
             name: inst.name.clone(),
             link,
             cfg,
             vips,
             notify: inst.notify.clone(),
             strict: inst.strict_mode.unwrap_or(conf.global_defs.vrrp_strict),
-        }))
-    }
-
-    fn slot(&self, p: Plan) -> anyhow::Result<Slot> {
-        info!(instance = %p.name, interface = %self.links[p.link].name, vrid = p.cfg.vrid,
-            priority = p.cfg.priority, "instance configured");
-        let vm =
-            Instance::new(p.cfg, self.now()).map_err(|e| anyhow::anyhow!("{}: {e}", p.name))?;
-        Ok(Slot {
-            name: p.name,
-            link: p.link,
-            vm,
-            vips: p.vips,
-            old_vips: None,
-            notify: p.notify,
-            strict: p.strict,
-            rejected: 0,
-            rejected_by_rule: BTreeMap::new(),
-            since: std::time::Instant::now(),
-            released_master: 0,
+            dont_track_primary: inst.dont_track_primary,
         })
     }
 
-    /// Removes slot `i`'s VIPs from the kernel unless another running instance owns them (a
-    /// crashed predecessor may have left them; a backup must not answer for them).
-    fn remove_stale(&self, i: usize) {
-        let s = &self.slots[i];
-        for spec in s.vips.values() {
-            let owned = self
-                .slots
-                .iter()
-                .enumerate()
-                .any(|(j, o)| j != i && o.vips.contains_key(&spec.addr));
-            if owned {
-                continue;
+    /// Builds a unit (in Initialize; send Startup to its members).
+    fn unit(&self, p: UnitPlan) -> anyhow::Result<Unit> {
+        let now = self.now();
+        let mut vms = Vec::new();
+        let mut members = Vec::new();
+        for m in p.members {
+            info!(instance = %m.name, interface = %self.links[m.link].name, vrid = m.cfg.vrid,
+                priority = m.cfg.priority, group = ?p.group, "instance configured");
+            let vm = Instance::new(m.cfg, now).map_err(|e| anyhow::anyhow!("{}: {e}", m.name))?;
+            vms.push(vm);
+            members.push(Slot {
+                name: m.name,
+                link: m.link,
+                vips: m.vips,
+                old_vips: None,
+                notify: m.notify,
+                strict: m.strict,
+                dont_track_primary: m.dont_track_primary,
+                rejected: 0,
+                rejected_by_rule: BTreeMap::new(),
+                since: std::time::Instant::now(),
+                released_master: 0,
+            });
+        }
+        let machine = match p.group {
+            Some(_) => Machine::Group(SyncGroup::new(vms)),
+            None => Machine::One(Box::new(vms.pop().context("an empty unit")?)),
+        };
+        Ok(Unit {
+            group: p.group,
+            machine,
+            members,
+        })
+    }
+
+    /// Starts unit `u`: Startup for every member, then the current link and script states.
+    fn start_unit(&mut self, u: usize) {
+        let t = self.now();
+        let unit = &mut self.units[u];
+        for k in 0..unit.members.len() {
+            unit.machine.handle_input(t, k, Input::Startup);
+        }
+        self.apply_states(u);
+    }
+
+    /// Feeds unit `u` the link and script states known so far.
+    fn apply_states(&mut self, u: usize) {
+        let t = self.now();
+        let unit = &mut self.units[u];
+        for k in 0..unit.members.len() {
+            let s = &unit.members[k];
+            let ifname = &self.links[s.link].name;
+            if !s.dont_track_primary && self.link_up.get(ifname) == Some(&false) {
+                unit.machine.handle_input(t, k, Input::InterfaceDown);
             }
-            match self.nl.remove_address(&spec.iface, spec.addr) {
-                Ok(Outcome::Changed) => {
-                    warn!(instance = %s.name, vip = %spec.addr, "stale VIP removed at startup");
+            let tracks = unit.machine.instance(k).config().tracks.clone();
+            for tr in tracks {
+                let down_if = self
+                    .link_up
+                    .iter()
+                    .any(|(n, up)| !up && track_id(TrackKind::Interface, n) == tr.id);
+                let down_script = self
+                    .script_up
+                    .iter()
+                    .any(|(n, up)| !up && track_id(TrackKind::Script, n) == tr.id);
+                if down_if || down_script {
+                    unit.machine.handle_input(
+                        t,
+                        k,
+                        Input::Track {
+                            id: tr.id,
+                            up: false,
+                        },
+                    );
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    warn!(instance = %s.name, vip = %spec.addr, error = %e, "stale VIP check");
+            }
+        }
+    }
+
+    /// (Re)starts the `vrrp_script`s the instances track; unchanged ones keep running.
+    fn start_scripts(&mut self, conf: &Conf) {
+        let used: Vec<&keepalived_conf::model::VrrpScript> = conf
+            .vrrp_scripts
+            .iter()
+            .filter(|d| {
+                let id = track_id(TrackKind::Script, &d.name);
+                self.units.iter().any(|u| {
+                    (0..u.members.len()).any(|k| {
+                        u.machine
+                            .instance(k)
+                            .config()
+                            .tracks
+                            .iter()
+                            .any(|t| t.id == id)
+                    })
+                })
+            })
+            .collect();
+        self.scripts
+            .retain(|name, r| used.iter().any(|d| d.name == *name && **d == r.def));
+        let scripts = self.scripts.keys().cloned().collect::<Vec<_>>();
+        self.script_up.retain(|n, _| scripts.contains(n));
+        for d in used {
+            if !self.scripts.contains_key(&d.name) {
+                info!(script = %d.name, "vrrp_script started");
+                let r = ScriptRunner::spawn(d, self.tx.clone(), Event::Script);
+                self.scripts.insert(d.name.clone(), r);
+            }
+        }
+    }
+
+    /// Removes unit `u`'s VIPs from the kernel unless another running instance owns them (a
+    /// crashed predecessor may have left them; a backup must not answer for them).
+    fn remove_stale(&self, u: usize) {
+        for s in &self.units[u].members {
+            for spec in s.vips.values() {
+                let owned = self.units.iter().enumerate().any(|(j, o)| {
+                    o.members
+                        .iter()
+                        .any(|m| !(j == u && m.name == s.name) && m.vips.contains_key(&spec.addr))
+                });
+                if owned {
+                    continue;
+                }
+                match self.nl.remove_address(&spec.iface, spec.addr) {
+                    Ok(Outcome::Changed) => {
+                        warn!(instance = %s.name, vip = %spec.addr, "stale VIP removed at startup");
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        warn!(instance = %s.name, vip = %spec.addr, error = %e, "stale VIP check");
+                    }
                 }
             }
         }
     }
 
     fn run(mut self, rx: &mpsc::Receiver<Event>) -> anyhow::Result<()> {
-        let t = self.now();
-        for s in &mut self.slots {
-            s.vm.handle_input(t, Input::Startup);
+        for u in 0..self.units.len() {
+            self.start_unit(u);
         }
         let mut stopping = false;
         loop {
-            for i in 0..self.slots.len() {
-                self.drain(i);
+            for u in 0..self.units.len() {
+                self.drain(u);
             }
             self.publish();
             if stopping {
                 break;
             }
-            let deadline = self.slots.iter().filter_map(|s| s.vm.poll_timeout()).min();
+            let deadline = self
+                .units
+                .iter()
+                .filter_map(|u| u.machine.poll_timeout())
+                .min();
             let event = match deadline {
                 Some(d) => rx.recv_timeout(d.saturating_duration_since(self.now())),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             let t = self.now();
             match event {
-                Ok(Event::Packet(rx)) => receive(&mut self.slots, &rx, t),
+                Ok(Event::Packet(rx)) => self.receive(&rx, t),
+                Ok(Event::Link(s)) => self.link_changed(&s, t),
+                Ok(Event::Script(name, up)) => self.script_changed(name, up, t),
                 Ok(Event::Command(Command::Reload(conf))) => self.reload(&conf),
                 Ok(Event::Command(_)) => {
                     info!("stopping: shutting every instance down");
-                    for s in &mut self.slots {
-                        s.vm.handle_input(t, Input::Shutdown);
+                    for u in &mut self.units {
+                        for k in 0..u.members.len() {
+                            u.machine.handle_input(t, k, Input::Shutdown);
+                        }
                     }
                     stopping = true;
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    for s in &mut self.slots {
-                        if s.vm.poll_timeout().is_some_and(|d| d <= t) {
-                            s.vm.handle_timeout(t);
+                    for u in &mut self.units {
+                        if u.machine.poll_timeout().is_some_and(|d| d <= t) {
+                            u.machine.handle_timeout(t);
                         }
                     }
                 }
@@ -278,12 +523,86 @@ impl Runtime {
             }
         }
         // Whatever the machines said, leave no VIP behind.
-        for s in &self.slots {
-            self.remove_vips(s);
+        for u in &self.units {
+            for s in &u.members {
+                self.remove_vips(s);
+            }
         }
-        self.status.update(|st| st.instances.clear());
+        self.status.update(|st| {
+            st.instances.clear();
+            st.sync_groups.clear();
+        });
         info!("stopped");
         Ok(())
+    }
+
+    /// A link notification: the instances on that interface go to (or leave) FAULT, and the
+    /// `track_interface` objects of that name change state.
+    fn link_changed(&mut self, s: &LinkState, t: Instant) {
+        let usable = s.is_usable();
+        if self.link_up.insert(s.name.clone(), usable) == Some(usable) {
+            return;
+        }
+        if self.link_up.len() > 4096 {
+            // Bounded: forget interfaces no instance uses (they come back on the next notice).
+            let used: Vec<String> = self.links.iter().map(|l| l.name.clone()).collect();
+            self.link_up.retain(|n, _| used.contains(n));
+        }
+        let id = track_id(TrackKind::Interface, &s.name);
+        let mut touched = false;
+        for u in &mut self.units {
+            for k in 0..u.members.len() {
+                let m = &u.members[k];
+                if self.links[m.link].name == s.name && !m.dont_track_primary {
+                    info!(instance = %m.name, interface = %s.name, up = usable, "interface state changed");
+                    let input = if usable {
+                        Input::InterfaceUp
+                    } else {
+                        Input::InterfaceDown
+                    };
+                    u.machine.handle_input(t, k, input);
+                    touched = true;
+                }
+                if u.machine
+                    .instance(k)
+                    .config()
+                    .tracks
+                    .iter()
+                    .any(|tr| tr.id == id)
+                {
+                    info!(instance = %u.members[k].name, interface = %s.name, up = usable, "tracked interface changed");
+                    u.machine
+                        .handle_input(t, k, Input::Track { id, up: usable });
+                    touched = true;
+                }
+            }
+        }
+        if !touched {
+            debug!(interface = %s.name, up = usable, "link state");
+        }
+    }
+
+    /// A `vrrp_script` changed state.
+    fn script_changed(&mut self, name: String, up: bool, t: Instant) {
+        if !self.scripts.contains_key(&name) {
+            return;
+        }
+        let id = track_id(TrackKind::Script, &name);
+        for u in &mut self.units {
+            for k in 0..u.members.len() {
+                if u.machine
+                    .instance(k)
+                    .config()
+                    .tracks
+                    .iter()
+                    .any(|tr| tr.id == id)
+                {
+                    info!(instance = %u.members[k].name, script = %name, up, "tracked script");
+                    u.machine.handle_input(t, k, Input::Track { id, up });
+                }
+            }
+        }
+        self.script_up.insert(name, up);
     }
 
     fn remove_vips(&self, s: &Slot) {
@@ -294,95 +613,146 @@ impl Runtime {
         }
     }
 
-    /// Shuts slot `i` down (priority 0 if MASTER, VIPs removed) and forgets it.
-    fn retire(&mut self, i: usize) {
+    /// Shuts unit `u` down (priority 0 if MASTER, VIPs removed) and forgets it.
+    fn retire(&mut self, u: usize) {
         let t = self.now();
-        self.slots[i].vm.handle_input(t, Input::Shutdown);
-        self.drain(i);
-        let s = self.slots.remove(i);
-        self.remove_vips(&s);
+        for k in 0..self.units[u].members.len() {
+            self.units[u].machine.handle_input(t, k, Input::Shutdown);
+        }
+        self.drain(u);
+        let unit = self.units.remove(u);
+        for s in &unit.members {
+            self.remove_vips(s);
+            info!(instance = %s.name, "instance stopped");
+        }
         self.dirty = true;
-        info!(instance = %s.name, "instance stopped");
     }
 
     /// [`Command::Reload`]: see the module documentation.
     fn reload(&mut self, conf: &Conf) {
         info!("reloading the VRRP instances");
         self.dirty = true;
-        let mut plans = Vec::new();
-        let mut failed = Vec::new();
-        for inst in &conf.vrrp_instances {
-            match self.plan(inst, conf) {
-                Ok(Some(p)) => plans.push(p),
-                Ok(None) => {}
-                Err(e) => {
-                    error!(instance = %inst.name, error = %format!("{e:#}"), "reload: instance not configurable; the running one (if any) is kept");
-                    failed.push(inst.name.clone());
-                }
-            }
+        let (plans, failed) = self.plans(conf);
+        for e in failed {
+            error!(error = %format!("{e:#}"), "reload: instance not configurable; the running one (if any) is kept");
         }
-        // Gone from the file: stop.
-        let mut i = 0;
-        while i < self.slots.len() {
-            let name = &self.slots[i].name;
-            if plans.iter().any(|p| &p.name == name) || failed.contains(name) {
-                i += 1;
+        // Configured in the file but not configurable now: such instances keep running.
+        let failed_names: Vec<&str> = conf
+            .vrrp_instances
+            .iter()
+            .map(|i| i.name.as_str())
+            .filter(|n| !plans.iter().any(|p| p.members.iter().any(|m| m.name == *n)))
+            .collect();
+        // Gone from the file (and not merely unconfigurable): stop.
+        let mut u = 0;
+        while u < self.units.len() {
+            let unit = &self.units[u];
+            let name = unit
+                .group
+                .clone()
+                .unwrap_or_else(|| unit.members[0].name.clone());
+            let kept = plans.iter().any(|p| p.name() == name)
+                || unit
+                    .members
+                    .iter()
+                    .any(|m| failed_names.contains(&m.name.as_str()));
+            if kept {
+                u += 1;
             } else {
-                self.retire(i);
+                self.retire(u);
             }
         }
         let t = self.now();
         let mut started = Vec::new();
-        for p in plans {
-            let Some(i) = self.slots.iter().position(|s| s.name == p.name) else {
+        for mut p in plans {
+            let found = self.units.iter().position(|u| match (&u.group, &p.group) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => u.members[0].name == p.members[0].name,
+                _ => false,
+            });
+            let Some(u) = found else {
                 started.push(p);
                 continue;
             };
-            let s = &mut self.slots[i];
-            let old = s.vm.config();
-            s.strict = p.strict;
-            if *old == p.cfg && s.link == p.link && s.vips == p.vips {
-                debug!(instance = %s.name, "reload: unchanged");
-                s.notify = p.notify;
-                continue;
-            }
-            let same_identity = s.link == p.link
-                && old.vrid == p.cfg.vrid
-                && old.version == p.cfg.version
-                && old.is_ipv6() == p.cfg.is_ipv6();
-            if same_identity {
-                let old_vips = std::mem::replace(&mut s.vips, p.vips);
-                match s.vm.reconfigure(t, p.cfg) {
-                    Ok(()) => {
-                        info!(instance = %s.name, state = %s.vm.state(), "reload: reconfigured in place");
-                        s.old_vips = Some(old_vips);
-                        s.notify = p.notify;
-                        self.drain(i);
-                        self.slots[i].old_vips = None;
-                    }
-                    Err(e) => {
-                        s.vips = old_vips;
-                        error!(instance = %s.name, error = %e, "reload: configuration refused; instance unchanged");
-                    }
+            let unit = &mut self.units[u];
+            let same_members = unit.members.len() == p.members.len()
+                && unit
+                    .members
+                    .iter()
+                    .zip(&p.members)
+                    .all(|(s, m)| s.name == m.name);
+            let unchanged = same_members
+                && unit
+                    .members
+                    .iter()
+                    .zip(&p.members)
+                    .enumerate()
+                    .all(|(k, (s, m))| {
+                        *unit.machine.instance(k).config() == m.cfg
+                            && s.link == m.link
+                            && s.vips == m.vips
+                    });
+            if unchanged {
+                for (s, m) in unit.members.iter_mut().zip(p.members) {
+                    debug!(instance = %s.name, "reload: unchanged");
+                    s.notify = m.notify;
+                    s.strict = m.strict;
+                    s.dont_track_primary = m.dont_track_primary;
                 }
                 continue;
             }
-            info!(instance = %p.name, "reload: interface, VRID, version or family changed: restarting the instance");
-            self.retire(i);
+            let single = unit.group.is_none();
+            if single {
+                let m = p.members.pop().expect("a single instance's plan");
+                let s = &mut unit.members[0];
+                let Machine::One(vm) = &mut unit.machine else {
+                    unreachable!("a unit without a group holds one instance")
+                };
+                let old = vm.config();
+                let same_identity = s.link == m.link
+                    && old.vrid == m.cfg.vrid
+                    && old.version == m.cfg.version
+                    && old.is_ipv6() == m.cfg.is_ipv6();
+                if same_identity {
+                    let old_vips = std::mem::replace(&mut s.vips, m.vips);
+                    match vm.reconfigure(t, m.cfg) {
+                        Ok(()) => {
+                            info!(instance = %s.name, state = %vm.state(), "reload: reconfigured in place");
+                            s.old_vips = Some(old_vips);
+                            s.notify = m.notify;
+                            s.strict = m.strict;
+                            s.dont_track_primary = m.dont_track_primary;
+                            self.drain(u);
+                            self.units[u].members[0].old_vips = None;
+                        }
+                        Err(e) => {
+                            s.vips = old_vips;
+                            error!(instance = %s.name, error = %e, "reload: configuration refused; instance unchanged");
+                        }
+                    }
+                    continue;
+                }
+                p.members.push(m);
+                info!(instance = %p.name(), "reload: interface, VRID, version or family changed: restarting the instance");
+            } else {
+                info!(group = %p.name(), "reload: sync group changed: restarting it");
+            }
+            self.retire(u);
             started.push(p);
         }
         for p in started {
-            match self.slot(p) {
-                Ok(s) => {
-                    self.slots.push(s);
-                    let i = self.slots.len() - 1;
-                    self.remove_stale(i);
-                    self.slots[i].vm.handle_input(t, Input::Startup);
-                    self.drain(i);
+            match self.unit(p) {
+                Ok(unit) => {
+                    self.units.push(unit);
+                    let u = self.units.len() - 1;
+                    self.remove_stale(u);
+                    self.start_unit(u);
+                    self.drain(u);
                 }
                 Err(e) => error!(error = %format!("{e:#}"), "reload: instance not started"),
             }
         }
+        self.start_scripts(conf);
     }
 
     /// Writes every instance's state into the shared status: at once after a state change,
@@ -396,23 +766,101 @@ impl Runtime {
         }
         self.dirty = false;
         self.published = Some(std::time::Instant::now());
-        let instances = self
-            .slots
-            .iter()
-            .map(|s| instance_status(s, &self.links[s.link]))
-            .collect();
-        self.status.update(|st| st.instances = instances);
+        let mut instances = Vec::new();
+        let mut groups = Vec::new();
+        for u in &self.units {
+            for (k, s) in u.members.iter().enumerate() {
+                instances.push(instance_status(
+                    s,
+                    u.machine.instance(k),
+                    &self.links[s.link],
+                ));
+            }
+            if let Some(g) = &u.group {
+                let states: Vec<State> = (0..u.members.len())
+                    .map(|k| u.machine.instance(k).state())
+                    .collect();
+                let state = if states.contains(&State::Fault) {
+                    State::Fault
+                } else {
+                    states.first().copied().unwrap_or(State::Initialize)
+                };
+                groups.push(SyncGroupStatus {
+                    name: g.clone(),
+                    members: u.members.iter().map(|m| m.name.clone()).collect(),
+                    state: state.as_str().to_uppercase(),
+                });
+            }
+        }
+        self.status.update(|st| {
+            st.instances = instances;
+            st.sync_groups = groups;
+        });
     }
 
-    /// Carries out every pending output of slot `i`.
-    fn drain(&mut self, i: usize) {
-        let s = &mut self.slots[i];
-        let link = &self.links[s.link];
+    /// A datagram from a link → validation → the instance with its VRID.
+    fn receive(&mut self, rx: &Rx, now: Instant) {
+        let dg = match rx.datagram() {
+            Ok(dg) => dg,
+            Err(e) => return debug!(error = %e, "not a VRRP datagram"),
+        };
+        let Ok(first) = dg.repr() else {
+            return debug!(src = %dg.src, "undecodable VRRP packet");
+        };
+        let vrid = first.vrid;
+        let found = self.units.iter().enumerate().find_map(|(u, unit)| {
+            (0..unit.members.len())
+                .find(|&k| {
+                    unit.members[k].link == rx.link
+                        && unit.machine.instance(k).config().vrid == vrid
+                })
+                .map(|k| (u, k))
+        });
+        let Some((u, k)) = found else {
+            return debug!(src = %dg.src, vrid, "advert for a VRID not configured here");
+        };
+        let unit = &mut self.units[u];
+        let s = &mut unit.members[k];
+        let cfg = unit.machine.instance(k).config();
+        let vc = ValidationConfig::new(cfg.version)
+            .with_vrid(vrid)
+            .with_auth(cfg.auth);
+        match dg.validate(&vc) {
+            Ok(v) => unit
+                .machine
+                .handle_input(now, k, Input::Advert(Received::from_validated(&v))),
+            // RFC 9568 wants a link-local first address over IPv6; keepalived sends the list as
+            // configured and only insists in strict mode. The rule is the validator's last, so
+            // every other check passed: accept the advert unless `strict_mode` / `vrrp_strict`.
+            Err(vrrp_packet::Error::Ipv6LinkLocal) if !s.strict => {
+                debug!(instance = %s.name, src = %dg.src, "first IPv6 address not link-local (accepted, not strict)");
+                let rx = Received {
+                    src: dg.src,
+                    repr: first,
+                };
+                unit.machine.handle_input(now, k, Input::Advert(rx));
+            }
+            Err(e) => {
+                s.rejected += 1;
+                *s.rejected_by_rule.entry(e.rule_name()).or_default() += 1;
+                debug!(instance = %s.name, src = %dg.src, error = %e, rejected = s.rejected, "advert rejected");
+                unit.machine
+                    .handle_input(now, k, Input::Rejected((&e).into()));
+            }
+        }
+    }
+
+    /// Carries out every pending output of unit `u`.
+    fn drain(&mut self, u: usize) {
+        let unit = &mut self.units[u];
         let nl = &self.nl;
-        while let Some(out) = s.vm.poll_output() {
+        while let Some((k, out)) = unit.machine.poll_output() {
+            let vm = unit.machine.instance(k);
+            let s = &mut unit.members[k];
+            let link = &self.links[s.link];
             match out {
                 Output::Transmit(t) => {
-                    let src = s.vm.config().primary_address;
+                    let src = vm.config().primary_address;
                     if let Err(e) = link.send(&t.advert.repr(), src, t.dst) {
                         warn!(instance = %s.name, dst = %t.dst, error = %format!("{e:#}"), "advert not sent");
                     }
@@ -467,7 +915,7 @@ impl Runtime {
                     info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
                         "Entering {} STATE", c.to.as_str().to_uppercase());
                 }
-                Output::Notify(n) => notify(s, &n),
+                Output::Notify(n) => notify(s, vm.priority(), &n),
                 _ => {}
             }
         }
@@ -475,13 +923,13 @@ impl Runtime {
 }
 
 /// One instance's status: state, master, counters (RFC 6527 names where one exists).
-fn instance_status(s: &Slot, link: &Link) -> InstanceStatus {
-    let cfg = s.vm.config();
-    let state = s.vm.state();
-    let st = s.vm.stats();
+fn instance_status(s: &Slot, vm: &Instance, link: &Link) -> InstanceStatus {
+    let cfg = vm.config();
+    let state = vm.state();
+    let st = vm.stats();
     let master = match state {
         State::Master => Some(cfg.primary_address),
-        State::Backup => s.vm.master_address(),
+        State::Backup => vm.master_address(),
         _ => None,
     };
     let mut counters: BTreeMap<String, u64> = [
@@ -520,7 +968,7 @@ fn instance_status(s: &Slot, link: &Link) -> InstanceStatus {
         family: if cfg.is_ipv6() { "inet6" } else { "inet" }.into(),
         state: state.as_str().to_uppercase(),
         priority: cfg.priority,
-        effective_priority: s.vm.priority(),
+        effective_priority: vm.priority(),
         master,
         vips: cfg
             .virtual_addresses
@@ -554,53 +1002,8 @@ fn spec(v: &VirtualAddress, ifname: &str) -> AddressSpec {
     }
     spec
 }
-/// A datagram from `link` → validation → the instance with its VRID.
-fn receive(slots: &mut [Slot], rx: &Rx, now: Instant) {
-    let link = rx.link;
-    let dg = match rx.datagram() {
-        Ok(dg) => dg,
-        Err(e) => return debug!(error = %e, "not a VRRP datagram"),
-    };
-    let Ok(first) = dg.repr() else {
-        return debug!(src = %dg.src, "undecodable VRRP packet");
-    };
-    let vrid = first.vrid;
-    let Some(s) = slots
-        .iter_mut()
-        .find(|s| s.link == link && s.vm.config().vrid == vrid)
-    else {
-        return debug!(src = %dg.src, vrid, "advert for a VRID not configured here");
-    };
-    let cfg = s.vm.config();
-    let vc = ValidationConfig::new(cfg.version)
-        .with_vrid(vrid)
-        .with_auth(cfg.auth);
-    match dg.validate(&vc) {
-        Ok(v) => {
-            s.vm.handle_input(now, Input::Advert(Received::from_validated(&v)))
-        }
-        // RFC 9568 wants a link-local first address over IPv6; keepalived sends the list as
-        // configured and only insists in strict mode. The rule is the validator's last, so
-        // every other check passed: accept the advert unless `strict_mode` / `vrrp_strict`.
-        Err(vrrp_packet::Error::Ipv6LinkLocal) if !s.strict => {
-            debug!(instance = %s.name, src = %dg.src, "first IPv6 address not link-local (accepted, not strict)");
-            let rx = Received {
-                src: dg.src,
-                repr: first,
-            };
-            s.vm.handle_input(now, Input::Advert(rx));
-        }
-        Err(e) => {
-            s.rejected += 1;
-            *s.rejected_by_rule.entry(e.rule_name()).or_default() += 1;
-            debug!(instance = %s.name, src = %dg.src, error = %e, rejected = s.rejected, "advert rejected");
-            s.vm.handle_input(now, Input::Rejected((&e).into()));
-        }
-    }
-}
-
 /// Runs the notify scripts for `n` (argument vector, never a shell).
-fn notify(s: &Slot, n: &Notify) {
+fn notify(s: &Slot, priority: u8, n: &Notify) {
     let (script, state) = match n {
         Notify::Master => (&s.notify.master, State::Master),
         Notify::Backup => (&s.notify.backup, State::Backup),
@@ -614,7 +1017,7 @@ fn notify(s: &Slot, n: &Notify) {
         state.as_str().to_uppercase()
     };
     let generic = s.notify.notify.as_ref().map(|g| {
-        let prio = s.vm.priority().to_string();
+        let prio = priority.to_string();
         (
             g,
             vec!["INSTANCE".to_owned(), s.name.clone(), word.clone(), prio],

@@ -1,0 +1,217 @@
+//! FAULT and priority from the outside world: a sync group follows its member whose interface
+//! went down; `track_interface` faults an instance while a tracked link has no carrier;
+//! `track_script` with a weight lowers the priority while the script fails.
+
+mod vrrp_support;
+
+use std::time::Duration;
+
+use lvs_testkit::{Lan, Netns, skip_unless, wait_until};
+use vrrp_support::*;
+
+const GW: &str = "198.51.100.252";
+
+fn states(log: &str, instance: &str, state: &str) -> usize {
+    log.lines()
+        .filter(|l| {
+            l.contains(&format!("instance={instance}"))
+                && l.contains(&format!("Entering {state} STATE"))
+        })
+        .count()
+}
+
+#[test]
+fn sync_group_moves_together_when_a_member_link_fails() {
+    if skip_unless(
+        "sync_group_moves_together_when_a_member_link_fails",
+        &["ip"],
+    ) {
+        return;
+    }
+    // The seed's NAT directors, with VI_1 (eth0) and VI_2 (eth1) in one sync group.
+    let p = Pair::new("lvsdsg");
+    let private = Lan::new("lvsdsgp").expect("private lan");
+    for (ns, ip) in [(&p.a, "198.51.100.1/24"), (&p.b, "198.51.100.2/24")] {
+        private.attach(ns, "eth1").expect("attach eth1");
+        ns.run(&["ip", "addr", "add", ip, "dev", "eth1"])
+            .expect("address");
+    }
+    let group = |t: String| {
+        t + "\nvrrp_sync_group VG_1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+    };
+    let ca = p.conf_from("nat-a.conf", "a.conf", group);
+    let cb = p.conf_from("nat-b.conf", "b.conf", group);
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start_path(&p.b, &cb, "b.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds(&p.a, "eth1", GW)),
+        "A: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !holds_vip(&p.b) && !holds(&p.b, "eth1", GW),
+        "B: {}",
+        p.log("b.log")
+    );
+
+    // A's private link fails: VI_2 faults, VI_1 follows it; B takes both.
+    let t0 = std::time::Instant::now();
+    p.a.run(&["ip", "link", "set", "eth1", "down"])
+        .expect("link down");
+    assert!(
+        wait_until(Duration::from_secs(8), POLL, || holds_vip(&p.b)
+            && holds(&p.b, "eth1", GW)),
+        "B did not take both\nA: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    let took = t0.elapsed();
+    assert!(!holds_vip(&p.a), "A kept {VIP}: {}", p.log("a.log"));
+    let alog = p.log("a.log");
+    assert_eq!(states(&alog, "VI_2", "FAULT"), 1, "{alog}");
+    assert_eq!(states(&alog, "VI_1", "FAULT"), 1, "{alog}");
+    assert!(
+        alog.contains("reason=group-fault") || alog.contains("group"),
+        "{alog}"
+    );
+    eprintln!("sync group hand-over after the link failure: {took:?}");
+
+    // The link comes back: A leaves FAULT and, with priority 100, takes both back.
+    p.a.run(&["ip", "link", "set", "eth1", "up"])
+        .expect("link up");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds(&p.a, "eth1", GW)
+            && !holds_vip(&p.b)
+            && !holds(&p.b, "eth1", GW)),
+        "A did not take both back\nA: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    kill(a);
+    kill(b);
+}
+
+/// A second veth pair inside `ns` (`eth1` ↔ `eth1p`): downing `eth1p` takes `eth1`'s carrier.
+fn local_veth(ns: &Netns) {
+    ns.run(&[
+        "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+    ])
+    .expect("veth");
+    ns.run(&["ip", "link", "set", "eth1", "up"]).expect("up");
+    ns.run(&["ip", "link", "set", "eth1p", "up"]).expect("up");
+}
+
+#[test]
+fn track_interface_faults_while_the_tracked_link_is_down() {
+    if skip_unless(
+        "track_interface_faults_while_the_tracked_link_is_down",
+        &["ip"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdti");
+    local_veth(&p.a);
+    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
+        t.replace(
+            "    virtual_ipaddress {",
+            "    track_interface {\n        eth1\n    }\n    virtual_ipaddress {",
+        )
+    });
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    p.a.run(&["ip", "link", "set", "eth1p", "down"])
+        .expect("down");
+    assert!(
+        wait_until(Duration::from_secs(6), POLL, || holds_vip(&p.b)
+            && !holds_vip(&p.a)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    assert_eq!(
+        states(&p.log("a.log"), "VI_1", "FAULT"),
+        1,
+        "{}",
+        p.log("a.log")
+    );
+    p.a.run(&["ip", "link", "set", "eth1p", "up"]).expect("up");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && !holds_vip(&p.b)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    kill(a);
+    kill(b);
+}
+
+#[test]
+fn track_script_weight_hands_over_and_back() {
+    if skip_unless("track_script_weight_hands_over_and_back", &["ip", "test"]) {
+        return;
+    }
+    let p = Pair::new("lvsdts");
+    let flag = p.logs.0.join("healthy");
+    std::fs::write(&flag, "").expect("flag");
+    let test = lvs_testkit::which("test").expect("test");
+    let script = format!(
+        "vrrp_script chk {{\n    script \"{} -e {}\"\n    interval 1\n    weight -20\n    fall 2\n    rise 2\n}}\n\n",
+        test.display(),
+        flag.display()
+    );
+    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
+        script.clone()
+            + &t.replace(
+                "    virtual_ipaddress {",
+                "    track_script {\n        chk\n    }\n    virtual_ipaddress {",
+            )
+    });
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(holds_vip(&p.a), "A: {}", p.log("a.log"));
+    // The check fails: A's priority drops to 80 < 90, B preempts it.
+    std::fs::remove_file(&flag).expect("remove flag");
+    assert!(
+        wait_until(Duration::from_secs(12), POLL, || holds_vip(&p.b)
+            && !holds_vip(&p.a)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    assert!(
+        p.log("a.log").contains("script=chk up=false"),
+        "{}",
+        p.log("a.log")
+    );
+    assert_eq!(
+        states(&p.log("a.log"), "VI_1", "FAULT"),
+        0,
+        "weighted: no FAULT"
+    );
+    // Healthy again: 100 > 90, A preempts back.
+    std::fs::write(&flag, "").expect("flag");
+    assert!(
+        wait_until(Duration::from_secs(12), POLL, || holds_vip(&p.a)
+            && !holds_vip(&p.b)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    kill(a);
+    kill(b);
+}
