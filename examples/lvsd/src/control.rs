@@ -21,7 +21,7 @@
 //! ```
 
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,6 +41,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct Control {
     path: PathBuf,
+    /// Device and inode of the socket file this daemon created: at exit only that file is
+    /// removed, never a socket a newer daemon has put at the same path since.
+    id: (u64, u64),
 }
 
 impl Control {
@@ -65,11 +68,13 @@ impl Control {
         }
         let listener = UnixListener::bind(path)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        let meta = std::fs::symlink_metadata(path)?;
         std::thread::Builder::new()
             .name("control".into())
             .spawn(move || serve(&listener, &shared))?;
         Ok(Self {
             path: path.to_owned(),
+            id: (meta.dev(), meta.ino()),
         })
     }
 
@@ -81,7 +86,11 @@ impl Control {
 
 impl Drop for Control {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let ours =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -201,6 +210,23 @@ mod tests {
         let _c = Control::bind(&path, shared).unwrap();
         assert_eq!(query(&path).unwrap().daemon.reloads, 7);
         drop(_c);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn exit_leaves_a_newer_daemons_socket_alone() {
+        let d = scratch("newer");
+        let path = d.join("s.sock");
+        let old = Control::bind(&path, Shared::default()).unwrap();
+        // The old daemon hangs; an operator removes its socket and a new daemon starts.
+        std::fs::remove_file(&path).unwrap();
+        let shared = Shared::default();
+        shared.update(|s| s.daemon.pid = 2);
+        let new = Control::bind(&path, shared).unwrap();
+        drop(old);
+        assert_eq!(query(&path).unwrap().daemon.pid, 2);
+        drop(new);
+        assert!(!path.exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -54,6 +54,7 @@ fn status_socket_dump_and_reload_bookkeeping() {
     assert_eq!(i["priority"], 100);
     assert_eq!(i["effective_priority"], 100);
     assert_eq!(i["vips"], serde_json::json!([VIP]));
+    assert_eq!(i["master"], "192.0.2.1", "a MASTER names itself");
     // The socket is the daemon's alone.
     let mode = std::fs::metadata(node.control())
         .unwrap()
