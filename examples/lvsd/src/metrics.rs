@@ -246,7 +246,7 @@ pub fn render(st: &Status) -> String {
 }
 
 /// Binds `addr` (so a busy port is an error at start) and serves `GET /metrics` from `shared`
-/// on a thread, one connection at a time, each bounded by [`MAX_REQUEST`] bytes and a timeout.
+/// on a thread, one connection at a time, each bounded to 8 KiB of request and 2 s.
 ///
 /// # Errors
 /// The address cannot be bound.
