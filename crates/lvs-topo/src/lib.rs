@@ -188,6 +188,26 @@ impl Binaries {
     }
 }
 
+/// What the lvsd binary offers (read from its `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LvsdCaps {
+    /// How IPVS gets programmed.
+    pub ipvs: IpvsBy,
+    /// Whether it takes `--control` and `--dump-file`.
+    pub control: bool,
+}
+
+impl LvsdCaps {
+    /// Asks `lvsd --help`.
+    pub fn detect(lvsd: &Path) -> io::Result<Self> {
+        let help = run_cmd(Command::new(lvsd).arg("--help"))?;
+        Ok(Self {
+            ipvs: IpvsBy::from_help(&help),
+            control: help.contains("--control") && help.contains("--dump-file"),
+        })
+    }
+}
+
 /// How the directors' IPVS tables get programmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpvsBy {
@@ -199,19 +219,18 @@ pub enum IpvsBy {
 }
 
 impl IpvsBy {
-    /// Asks `lvsd --help` whether its check side (`-C`) exists yet.
-    pub fn detect(lvsd: &Path) -> io::Result<Self> {
-        let help = run_cmd(Command::new(lvsd).arg("--help"))?;
+    /// Whether lvsd's `--help` text shows its check side (`-C`) as existing.
+    fn from_help(help: &str) -> Self {
         let check = help
             .lines()
             .skip_while(|l| !l.contains("--check"))
             .take(3)
             .collect::<String>();
-        Ok(if check.contains("not implemented") {
+        if check.contains("not implemented") {
             Self::Ipvsadm
         } else {
             Self::Lvsd
-        })
+        }
     }
 }
 
@@ -343,7 +362,7 @@ impl Director {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    fn start(&mut self, bins: &Binaries, by: IpvsBy) -> io::Result<()> {
+    fn start(&mut self, bins: &Binaries, by: LvsdCaps) -> io::Result<()> {
         self.starts += 1;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -352,7 +371,15 @@ impl Director {
         writeln!(&log, "---- start {} ----", self.starts)?;
         let mut cmd = self.ns.cmd(&bins.lvsd.to_string_lossy());
         cmd.args(["-l", "-f"]).arg(&self.conf);
-        if by == IpvsBy::Ipvsadm {
+        if by.control {
+            // /run is shared between namespaces: one control socket and dump file each.
+            let dir = self.conf.parent().unwrap_or(Path::new("/tmp"));
+            let n = self.node.name();
+            cmd.arg("--control").arg(dir.join(format!("lvsd-{n}.sock")));
+            cmd.arg("--dump-file")
+                .arg(dir.join(format!("lvsd-{n}.json")));
+        }
+        if by.ipvs == IpvsBy::Ipvsadm {
             cmd.arg("-P");
         }
         let child = cmd
@@ -381,7 +408,7 @@ impl Director {
     }
 
     /// Links up again and lvsd restarted (it removes the VIPs its predecessor left).
-    fn restart(&mut self, bins: &Binaries, by: IpvsBy) -> io::Result<()> {
+    fn restart(&mut self, bins: &Binaries, by: LvsdCaps) -> io::Result<()> {
         let script: String = self
             .ifaces
             .iter()
@@ -507,7 +534,7 @@ impl Drop for RealServer {
 pub struct Topology {
     mode: Mode,
     bins: Binaries,
-    ipvs_by: IpvsBy,
+    caps: LvsdCaps,
     // Field order is drop order: processes first, then hosts, then the bridges.
     directors: [Director; 2],
     servers: Vec<RealServer>,
@@ -532,7 +559,7 @@ impl Topology {
         if !(2..=8).contains(&servers) {
             return Err(io::Error::other("between 2 and 8 real servers"));
         }
-        let ipvs_by = IpvsBy::detect(&bins.lvsd)?;
+        let caps = LvsdCaps::detect(&bins.lvsd)?;
         let dir = tempfile::Builder::new().prefix("lvs-topo-").tempdir()?;
         let mut back = Lan::new("back")?;
         let client = Netns::new("topo-client")?;
@@ -654,7 +681,7 @@ impl Topology {
         let topo = Self {
             mode,
             bins,
-            ipvs_by,
+            caps,
             directors,
             servers: rs,
             client,
@@ -674,7 +701,7 @@ impl Topology {
 
     /// How IPVS is programmed (plain lvsd, or temporarily ipvsadm beside `lvsd -P`).
     pub fn ipvs_by(&self) -> IpvsBy {
-        self.ipvs_by
+        self.caps.ipvs
     }
 
     /// The client's namespace.
@@ -802,14 +829,27 @@ impl Topology {
         Ok(())
     }
 
-    /// Starts lvsd on both directors (A first) and waits (bounded, 15 s) until A holds the VIP,
-    /// B does not, and both IPVS tables hold the pool.
+    /// Starts lvsd on A, waits (bounded, 15 s) until A holds the VIP, then starts B and waits
+    /// (bounded, 15 s) until both IPVS tables hold the pool with A still the only master.
+    ///
+    /// One after the other, as directors boot in practice: started together, both come up as
+    /// BACKUP and their Master_Down_Intervals (3.61 s and 3.65 s) expire almost together, so
+    /// under emulation both may become MASTER for a moment and the real servers' ARP entry for
+    /// the NAT gateway can be left pointing at B.
     pub fn start(&mut self) -> io::Result<()> {
         for i in 0..2 {
-            if self.ipvs_by == IpvsBy::Ipvsadm {
+            if self.caps.ipvs == IpvsBy::Ipvsadm {
                 self.ipvsadm_program(&self.directors[i], true)?;
             }
-            self.directors[i].start(&self.bins, self.ipvs_by)?;
+            self.directors[i].start(&self.bins, self.caps)?;
+            if i == 0 {
+                let a_up = wait_until(Duration::from_secs(15), Duration::from_millis(100), || {
+                    self.master() == Some(Node::A)
+                });
+                if !a_up {
+                    return Err(self.failure("director A did not become MASTER alone"));
+                }
+            }
         }
         let want = self.pool.len();
         let ok = wait_until(Duration::from_secs(15), Duration::from_millis(100), || {
@@ -822,13 +862,24 @@ impl Topology {
         Ok(())
     }
 
-    /// An error carrying `what` and the tails of both lvsd logs.
+    /// An error carrying `what`, the tails of both lvsd logs and each director's addresses and
+    /// IPVS table (with counters).
     pub fn failure(&self, what: &str) -> io::Error {
-        io::Error::other(format!(
-            "{what}\n--- lvsd A ---\n{}\n--- lvsd B ---\n{}",
-            self.directors[0].log_tail(15),
-            self.directors[1].log_tail(15)
-        ))
+        let mut msg = what.to_string();
+        for d in &self.directors {
+            let addrs = d.ns.run(&["ip", "-br", "addr"]).unwrap_or_default();
+            let ipvs =
+                d.ns.run(&["ipvsadm", "-Ln", "--stats"])
+                    .unwrap_or_else(|e| e.to_string());
+            msg.push_str(&format!(
+                "\n--- director {} lvsd log ---\n{}\n--- addresses ---\n{}--- ipvsadm -Ln --stats ---\n{}",
+                d.node.name(),
+                d.log_tail(20),
+                addrs,
+                ipvs
+            ));
+        }
+        io::Error::other(msg)
     }
 
     /// "The director dies": SIGKILL its lvsd and take its links down.
@@ -838,8 +889,8 @@ impl Topology {
 
     /// The director comes back: links up, lvsd started again.
     pub fn restart_director(&mut self, node: Node) -> io::Result<()> {
-        let by = self.ipvs_by;
-        self.directors[node as usize].restart(&self.bins, by)
+        let caps = self.caps;
+        self.directors[node as usize].restart(&self.bins, caps)
     }
 
     /// Whether lvsd runs on `node`.
@@ -857,7 +908,7 @@ impl Topology {
         self.pool = pool.to_vec();
         self.write_confs()?;
         for d in &self.directors {
-            if self.ipvs_by == IpvsBy::Ipvsadm {
+            if self.caps.ipvs == IpvsBy::Ipvsadm {
                 self.ipvsadm_program(d, false)?;
             } else if d.lvsd.is_some() {
                 d.signal(nix::sys::signal::Signal::SIGHUP)?;
