@@ -72,20 +72,26 @@ pub(super) struct Link {
 
 impl Link {
     /// Opens the raw socket of (`name`, family) and starts its receive thread, which sends
-    /// every datagram to `tx` as `wrap(Rx)`.
+    /// every datagram to `tx` as `wrap(Rx)`. The default advert source is the address of
+    /// `addr_from` (the interface itself, or a VMAC's parent).
     pub(super) fn open<E: Send + 'static>(
         nl: &Netlink,
         name: &str,
+        addr_from: &str,
         v6: bool,
         id: usize,
         tx: Sender<E>,
         wrap: fn(Rx) -> E,
     ) -> anyhow::Result<Self> {
         let l = nl.link(name).with_context(|| format!("interface {name}"))?;
+        let from = nl
+            .link(addr_from)
+            .with_context(|| format!("interface {addr_from}"))?;
         let addrs = nl.addresses()?;
+        let own_v4 = addrs.iter().any(|a| a.index == l.index && a.addr.is_ipv4());
         let primary = addrs
             .iter()
-            .filter(|a| a.index == l.index)
+            .filter(|a| a.index == from.index)
             .find_map(|a| match a.addr {
                 IpAddr::V4(v4) if !v6 => Some(IpAddr::V4(v4)),
                 IpAddr::V6(a) if v6 && a.is_unicast_link_local() => Some(IpAddr::V6(a)),
@@ -93,7 +99,7 @@ impl Link {
             })
             .with_context(|| {
                 let what = if v6 { "IPv6 link-local" } else { "IPv4" };
-                format!("interface {name} has no {what} address")
+                format!("interface {addr_from} has no {what} address")
             })?;
         let sock = if v6 {
             let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(112)))
@@ -117,9 +123,10 @@ impl Link {
                 &InterfaceIndexOrAddress::Index(l.index),
             )
             .with_context(|| format!("join 224.0.0.18 on {name}"))?;
+            // A VMAC has no address of its own: the bound device alone picks the way out.
             s.set_multicast_if_v4(match &primary {
-                IpAddr::V4(a) => a,
-                IpAddr::V6(_) => &Ipv4Addr::UNSPECIFIED,
+                IpAddr::V4(a) if own_v4 => a,
+                _ => &Ipv4Addr::UNSPECIFIED,
             })?;
             s.set_multicast_loop_v4(false)?;
             s.set_multicast_ttl_v4(255)?;
@@ -222,6 +229,11 @@ impl Reader {
                     }
                 }
                 Ok(None) => {}
+                Err(nix::errno::Errno::ENODEV | nix::errno::Errno::ENXIO) => {
+                    // The interface is gone (a VMAC removed): so is this link.
+                    debug!(interface = %self.ifname, "interface gone: receive thread ends");
+                    break;
+                }
                 Err(e) => {
                     error!(interface = %self.ifname, error = %e, "receive");
                     std::thread::sleep(Duration::from_millis(100));

@@ -49,7 +49,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use keepalived_conf::model::{Config as Conf, Script, VirtualAddress, VrrpInstance};
-use lvs_vip::{AddrScope, AddressSpec, LinkMonitor, LinkState, Netlink, Outcome};
+use lvs_vip::{
+    AddrScope, AddressSpec, LinkMonitor, LinkState, MacvlanMode, Netlink, Outcome, VmacSpec,
+};
 use tracing::{debug, error, info, warn};
 use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State, SyncGroup};
 use vrrp_packet::ValidationConfig;
@@ -77,6 +79,8 @@ struct Slot {
     strict: bool,
     /// `dont_track_primary`: the interface's state does not fault the instance.
     dont_track_primary: bool,
+    /// `use_vmac`: the macvlan lvsd created for the instance (removed when it stops).
+    vmac: Option<String>,
     /// Rejected packets, total and per validation rule.
     rejected: u64,
     rejected_by_rule: BTreeMap<&'static str, u64>,
@@ -148,6 +152,7 @@ struct Plan {
     notify: keepalived_conf::model::Notify,
     strict: bool,
     dont_track_primary: bool,
+    vmac: Option<String>,
 }
 
 /// A unit as the configuration describes it.
@@ -187,6 +192,8 @@ struct Runtime {
     /// Script states as last reported (tracks start up).
     script_up: HashMap<String, bool>,
     scripts: HashMap<String, ScriptRunner>,
+    /// During a reload: the VMACs the new configuration uses (a retired unit leaves them).
+    keep_vmacs: Vec<String>,
     _monitor: LinkMonitor,
 }
 
@@ -213,6 +220,7 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
         link_up: HashMap::new(),
         script_up: HashMap::new(),
         scripts: HashMap::new(),
+        keep_vmacs: Vec::new(),
         _monitor: monitor,
     };
     let (plans, failed) = rt.plans(conf);
@@ -295,17 +303,28 @@ impl Runtime {
     /// What `inst` asks for. Opens its interface.
     fn plan(&mut self, inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Plan> {
         let v6 = inst.is_ipv6();
-        let ifname = inst.interface.clone().context("no `interface`")?;
+        let parent = inst.interface.clone().context("no `interface`")?;
+        let vmac = match &inst.use_vmac {
+            Some(v) => Some(self.vmac(inst, v, &parent, v6)?),
+            None => None,
+        };
+        if inst.vmac_xmit_base {
+            warn!(instance = %inst.name, "vmac_xmit_base is not supported yet: adverts use the VMAC");
+        }
+        // Adverts, VIPs and announcements on the VMAC when there is one.
+        let ifname = vmac.clone().unwrap_or_else(|| parent.clone());
+        let index = self.nl.link(&ifname).map(|l| l.index).ok();
         let link = match self
             .links
             .iter()
-            .position(|l| l.name == ifname && l.v6 == v6)
+            .position(|l| l.name == ifname && l.v6 == v6 && Some(l.index) == index)
         {
             Some(i) => i,
             None => {
                 let l = Link::open(
                     &self.nl,
                     &ifname,
+                    &parent,
                     v6,
                     self.links.len(),
                     self.tx.clone(),
@@ -335,7 +354,44 @@ impl Runtime {
             notify: inst.notify.clone(),
             strict: inst.strict_mode.unwrap_or(conf.global_defs.vrrp_strict),
             dont_track_primary: inst.dont_track_primary,
+            vmac,
         })
+    }
+
+    /// `use_vmac`: ensures the instance's macvlan (`vrrp.<VRID>` unless named) on `parent`, with
+    /// the VRRP virtual MAC 00-00-5E-00-01-<VRID> (IPv6: 00-00-5E-00-02-<VRID>), private mode
+    /// as keepalived creates it, up.
+    fn vmac(
+        &self,
+        inst: &VrrpInstance,
+        v: &keepalived_conf::model::Vmac,
+        parent: &str,
+        v6: bool,
+    ) -> anyhow::Result<String> {
+        let vrid = inst.virtual_router_id.context("no `virtual_router_id`")?;
+        let name = v
+            .interface
+            .clone()
+            .unwrap_or_else(|| format!("vrrp.{vrid}"));
+        let family = if v6 {
+            lvs_vip::Family::V6
+        } else {
+            lvs_vip::Family::V4
+        };
+        let spec = VmacSpec::vrrp(&name, parent, family, vrid, MacvlanMode::Private);
+        if self.nl.ensure_macvlan(&spec)? == Outcome::Changed {
+            info!(instance = %inst.name, vmac = %name, mac = %spec.mac, parent, "VMAC interface created");
+        }
+        if !v6 {
+            // An IPv4 VMAC sends nothing of its own: without IPv6 it does not announce the
+            // shared virtual MAC through router solicitations / MLD from a backup router.
+            let knob = format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6");
+            if let Err(e) = std::fs::write(&knob, "1") {
+                debug!(vmac = %name, error = %e, "IPv6 left enabled on the VMAC");
+            }
+        }
+        let _ = self.nl.set_up(&name, true)?;
+        Ok(name)
     }
 
     /// Builds a unit (in Initialize; send Startup to its members).
@@ -356,6 +412,7 @@ impl Runtime {
                 notify: m.notify,
                 strict: m.strict,
                 dont_track_primary: m.dont_track_primary,
+                vmac: m.vmac,
                 rejected: 0,
                 rejected_by_rule: BTreeMap::new(),
                 since: std::time::Instant::now(),
@@ -605,10 +662,24 @@ impl Runtime {
         self.script_up.insert(name, up);
     }
 
+    /// Removes the VIPs of `s`, and its VMAC unless another running instance uses it.
     fn remove_vips(&self, s: &Slot) {
         for spec in s.vips.values() {
             if let Err(e) = self.nl.remove_address(&spec.iface, spec.addr) {
                 warn!(instance = %s.name, error = %e, "removing a VIP");
+            }
+        }
+        if let Some(v) = &s.vmac {
+            let shared = self.units.iter().any(|u| {
+                u.members
+                    .iter()
+                    .any(|m| m.name != s.name && m.vmac.as_ref() == Some(v))
+            });
+            if !shared && !self.keep_vmacs.contains(v) {
+                match self.nl.remove_link(v) {
+                    Ok(_) => info!(instance = %s.name, vmac = %v, "VMAC interface removed"),
+                    Err(e) => warn!(instance = %s.name, vmac = %v, error = %e, "removing the VMAC"),
+                }
             }
         }
     }
@@ -633,6 +704,10 @@ impl Runtime {
         info!("reloading the VRRP instances");
         self.dirty = true;
         let (plans, failed) = self.plans(conf);
+        self.keep_vmacs = plans
+            .iter()
+            .flat_map(|p| p.members.iter().filter_map(|m| m.vmac.clone()))
+            .collect();
         for e in failed {
             error!(error = %format!("{e:#}"), "reload: instance not configurable; the running one (if any) is kept");
         }
@@ -753,6 +828,7 @@ impl Runtime {
             }
         }
         self.start_scripts(conf);
+        self.keep_vmacs.clear();
     }
 
     /// Writes every instance's state into the shared status: at once after a state change,
