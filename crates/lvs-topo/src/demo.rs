@@ -101,6 +101,10 @@ pub fn run(
         t0.elapsed().as_secs_f64()
     )?;
     writeln!(out)?;
+    writeln!(
+        out,
+        "  (VIP on: who has the address; (A) = left on a dead director's downed link)"
+    )?;
     writeln!(out, "  time  VIP on   rs1/s  rs2/s  failed/s   event")?;
     let traffic = Traffic::start(topo.client(), topo.service())?;
     let end = script.kill_at + script.down_for + script.tail;
@@ -141,13 +145,13 @@ pub fn run(
             preempted = true;
             event = "A preempted: MASTER again".into();
         }
-        writeln!(
-            out,
+        let line = format!(
             "  {sec:>3} s  {holders:<6} {:>6} {:>6} {:>9}   {event}",
             last.count("rs1"),
             last.count("rs2"),
             last.failures
-        )?;
+        );
+        writeln!(out, "{}", line.trim_end())?;
         out.flush()?;
     }
     let report = traffic.stop().report();
@@ -170,9 +174,23 @@ pub fn run(
         )?,
         None => writeln!(out, "  no request failed")?,
     }
+    let mine = format!("-{}-", std::process::id());
+    let left: Vec<String> = std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("lvs-topo-") && n.contains(&mine))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cleaned = if left.is_empty() {
+        "every name space removed".to_string()
+    } else {
+        format!("name spaces left behind: {}", left.join(" "))
+    };
     writeln!(
         out,
-        "  served {} of {} requests; every name space removed",
+        "  served {} of {} requests; {cleaned}",
         report.served(),
         report.requests
     )?;
