@@ -56,9 +56,11 @@ use tracing::{debug, error, info, warn};
 use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State, SyncGroup};
 use vrrp_packet::ValidationConfig;
 
+mod exec;
 mod io;
 mod track;
 
+use exec::ScriptPolicy;
 use io::{Link, Rx};
 use track::ScriptRunner;
 
@@ -194,6 +196,8 @@ struct Runtime {
     scripts: HashMap<String, ScriptRunner>,
     /// During a reload: the VMACs the new configuration uses (a retired unit leaves them).
     keep_vmacs: Vec<String>,
+    /// `script_user` / `enable_script_security`.
+    policy: ScriptPolicy,
     _monitor: LinkMonitor,
 }
 
@@ -221,6 +225,7 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
         script_up: HashMap::new(),
         scripts: HashMap::new(),
         keep_vmacs: Vec::new(),
+        policy: ScriptPolicy::new(conf),
         _monitor: monitor,
     };
     let (plans, failed) = rt.plans(conf);
@@ -474,8 +479,14 @@ impl Runtime {
         }
     }
 
-    /// (Re)starts the `vrrp_script`s the instances track; unchanged ones keep running.
+    /// (Re)starts the `vrrp_script`s the instances track; unchanged ones keep running (all
+    /// restart when `script_user` / `enable_script_security` changed).
     fn start_scripts(&mut self, conf: &Conf) {
+        let policy = ScriptPolicy::new(conf);
+        if policy != self.policy {
+            self.scripts.clear();
+            self.policy = policy;
+        }
         let used: Vec<&keepalived_conf::model::VrrpScript> = conf
             .vrrp_scripts
             .iter()
@@ -499,9 +510,18 @@ impl Runtime {
         self.script_up.retain(|n, _| scripts.contains(n));
         for d in used {
             if !self.scripts.contains_key(&d.name) {
-                info!(script = %d.name, "vrrp_script started");
-                let r = ScriptRunner::spawn(d, self.tx.clone(), Event::Script);
-                self.scripts.insert(d.name.clone(), r);
+                let Some(command) = d.script.as_deref() else {
+                    warn!(script = %d.name, "vrrp_script without `script`: not run");
+                    continue;
+                };
+                match self.policy.prepare(command, d.user.as_ref()) {
+                    Ok(prepared) => {
+                        info!(script = %d.name, "vrrp_script started");
+                        let r = ScriptRunner::spawn(d, prepared, self.tx.clone(), Event::Script);
+                        self.scripts.insert(d.name.clone(), r);
+                    }
+                    Err(e) => error!(script = %d.name, error = %e, "vrrp_script disabled"),
+                }
             }
         }
     }
@@ -991,7 +1011,7 @@ impl Runtime {
                     info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
                         "Entering {} STATE", c.to.as_str().to_uppercase());
                 }
-                Output::Notify(n) => notify(s, vm.priority(), &n),
+                Output::Notify(n) => notify(s, vm.priority(), &n, &self.policy),
                 _ => {}
             }
         }
@@ -1079,7 +1099,7 @@ fn spec(v: &VirtualAddress, ifname: &str) -> AddressSpec {
     spec
 }
 /// Runs the notify scripts for `n` (argument vector, never a shell).
-fn notify(s: &Slot, priority: u8, n: &Notify) {
+fn notify(s: &Slot, priority: u8, n: &Notify, policy: &ScriptPolicy) {
     let (script, state) = match n {
         Notify::Master => (&s.notify.master, State::Master),
         Notify::Backup => (&s.notify.backup, State::Backup),
@@ -1100,16 +1120,18 @@ fn notify(s: &Slot, priority: u8, n: &Notify) {
         )
     });
     for (sc, extra) in script.iter().map(|sc| (sc, Vec::new())).chain(generic) {
-        spawn_script(&s.name, sc, &extra);
+        spawn_script(&s.name, sc, &extra, policy);
     }
 }
 
-fn spawn_script(instance: &str, script: &Script, extra: &[String]) {
-    let mut words = script.command.split_whitespace();
-    let Some(prog) = words.next() else { return };
-    let mut cmd = std::process::Command::new(prog);
-    cmd.args(words).args(extra);
-    match cmd.spawn() {
+fn spawn_script(instance: &str, script: &Script, extra: &[String], policy: &ScriptPolicy) {
+    let prepared = match policy.prepare(&script.command, script.run_as.as_ref()) {
+        Ok(p) => p,
+        Err(e) => {
+            return error!(instance, script = %script.command, error = %e, "notify script refused");
+        }
+    };
+    match prepared.command(extra).spawn() {
         Ok(mut child) => {
             // Reap it in the background so it never lingers as a zombie.
             std::thread::spawn(move || child.wait());

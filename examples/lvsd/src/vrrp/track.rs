@@ -2,7 +2,7 @@
 //! shell), killed after `timeout`; `rise` successes in a row make it up, `fall` failures make it
 //! down (keepalived's rules). Its first determined state and every change are reported.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use keepalived_conf::model::VrrpScript;
 use tracing::{info, warn};
+
+use super::exec::Prepared;
 
 /// A running `vrrp_script`; stops when dropped (at its next run).
 #[derive(Debug)]
@@ -25,9 +27,11 @@ impl Drop for ScriptRunner {
 }
 
 impl ScriptRunner {
-    /// Starts `def`; `report(name, up)` is called with its first state and every change.
+    /// Starts `def` as `script` (checked by [`ScriptPolicy::prepare`](super::exec::ScriptPolicy::prepare));
+    /// `tx` hears `wrap(name, up)` with its first state and every change.
     pub(super) fn spawn<E: Send + 'static>(
         def: &VrrpScript,
+        script: Prepared,
         tx: Sender<E>,
         wrap: fn(String, bool) -> E,
     ) -> Self {
@@ -36,7 +40,7 @@ impl ScriptRunner {
         let d = def.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("vrrp-script-{}", def.name))
-            .spawn(move || run(&d, &stopped, &tx, wrap));
+            .spawn(move || run(&d, &script, &stopped, &tx, wrap));
         if let Err(e) = spawned {
             warn!(script = %def.name, error = %e, "vrrp_script thread not started");
         }
@@ -47,7 +51,13 @@ impl ScriptRunner {
     }
 }
 
-fn run<E>(def: &VrrpScript, stop: &AtomicBool, tx: &Sender<E>, wrap: fn(String, bool) -> E) {
+fn run<E>(
+    def: &VrrpScript,
+    script: &Prepared,
+    stop: &AtomicBool,
+    tx: &Sender<E>,
+    wrap: fn(String, bool) -> E,
+) {
     let interval = def
         .interval
         .map_or(Duration::from_secs(1), |t| t.as_duration())
@@ -55,10 +65,6 @@ fn run<E>(def: &VrrpScript, stop: &AtomicBool, tx: &Sender<E>, wrap: fn(String, 
     let timeout = def.timeout.map_or(interval, |t| t.as_duration());
     let rise = def.rise.unwrap_or(1).max(1);
     let fall = def.fall.unwrap_or(1).max(1);
-    let Some(command) = def.script.as_deref() else {
-        warn!(script = %def.name, "vrrp_script without `script`: never run");
-        return;
-    };
     // keepalived: up at start unless `init_fail`.
     let mut up = !def.init_fail;
     let mut reported = false;
@@ -71,7 +77,7 @@ fn run<E>(def: &VrrpScript, stop: &AtomicBool, tx: &Sender<E>, wrap: fn(String, 
     let (mut ok_run, mut fail_run) = (0u32, 0u32);
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let ok = run_once(&def.name, command, timeout);
+        let ok = run_once(&def.name, script, timeout);
         if ok {
             ok_run += 1;
             fail_run = 0;
@@ -103,13 +109,9 @@ fn run<E>(def: &VrrpScript, stop: &AtomicBool, tx: &Sender<E>, wrap: fn(String, 
 }
 
 /// One run: true on exit status 0 within `timeout`.
-fn run_once(name: &str, command: &str, timeout: Duration) -> bool {
-    let mut words = command.split_whitespace();
-    let Some(prog) = words.next() else {
-        return false;
-    };
-    let child = Command::new(prog)
-        .args(words)
+fn run_once(name: &str, script: &Prepared, timeout: Duration) -> bool {
+    let child = script
+        .command(&[])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
