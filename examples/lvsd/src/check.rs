@@ -39,7 +39,7 @@ use lvs_check::service::{ServiceTable, key_label, table};
 use lvs_check::spec::{Probe, VirtualServerSpec};
 use lvs_check::{Outcome, probe};
 use tokio::sync::mpsc;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::side::{Command, Side};
 use crate::status::{RealServerStatus, Shared, VirtualServerStatus};
@@ -226,7 +226,13 @@ fn flush_on_stop(conf: &Config) -> Option<bool> {
 pub fn spawn(conf: &Config, status: Shared) -> anyhow::Result<Side> {
     let mut ipvs = Ipvs::connect().map_err(CheckError::NoIpvs)?;
     let mut next_id = 1;
+    let t = Instant::now();
     let slots = build(conf, &mut next_id)?;
+    debug!(
+        virtual_servers = slots.len(),
+        elapsed_ms = t.elapsed().as_millis() as u64,
+        "virtual servers resolved"
+    );
     if conf.global_defs.lvs_flush {
         ipvs.flush().map_err(CheckError::Kernel)?;
         info!("IPVS flushed (lvs_flush)");

@@ -423,3 +423,55 @@ fn checkers_follow_real_servers_and_reload_keeps_the_service() {
     };
     assert_eq!(code, 0, "lvsd exit status; log:\n{log}");
 }
+
+/// A virtual_server_group (address range + fwmark) with alpha, quorum 2 and a sorry server: at
+/// start no real server has passed a check, so every service of the group holds only the sorry
+/// server; once both real servers answer, the quorum is up and they replace it.
+#[test]
+fn group_alpha_quorum_sorry_server() {
+    if lvs_lab::skip_unless_lab("group_alpha_quorum_sorry_server") {
+        return;
+    }
+    let dir = Netns::new("ckgd").expect("netns");
+    let rs = Netns::new("ckgr").expect("netns");
+    lvs_testkit::veth(&dir, "eth0", &rs, "eth0").expect("veth");
+    dir.run(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth0"])
+        .expect("address");
+    for a in ["198.51.100.21/24", "198.51.100.22/24"] {
+        rs.run(&["ip", "addr", "add", a, "dev", "eth0"])
+            .expect("address");
+    }
+    let lvsd = Lvsd::start(&dir, &data("check-group.conf"), "group");
+    let services = ["-t 203.0.113.70:80", "-t 203.0.113.71:80", "-f 7"];
+    let mut sorry = Vec::new();
+    let mut real = Vec::new();
+    for s in services {
+        sorry.push(format!("-A {s} -s rr"));
+        sorry.push(format!("-a {s} -r 198.51.100.99:80 -m -w 1"));
+        real.push(format!("-A {s} -s rr"));
+        real.push(format!("-a {s} -r 198.51.100.21:80 -m -w 1"));
+        real.push(format!("-a {s} -r 198.51.100.22:80 -m -w 1"));
+    }
+    let sorry: Vec<&str> = sorry.iter().map(String::as_str).collect();
+    let real: Vec<&str> = real.iter().map(String::as_str).collect();
+    expect_table(
+        &dir,
+        &lvsd,
+        &sorry,
+        Duration::from_secs(30),
+        "quorum down at start",
+    );
+    let st = lvsd.status("group");
+    let vss = st["virtual_servers"].as_array().expect("virtual_servers");
+    assert_eq!(vss.len(), 3, "{st:#}");
+    assert_eq!(vss[2]["key"], "FWM 7", "{st:#}");
+    assert_eq!(vss[0]["quorum_up"], false, "{st:#}");
+    assert_eq!(vss[0]["sorry_active"], true, "{st:#}");
+
+    let _l = Listener::start(&rs);
+    expect_table(&dir, &lvsd, &real, Duration::from_secs(20), "quorum up");
+    let st = lvsd.status("group");
+    assert_eq!(st["virtual_servers"][1]["quorum_up"], true, "{st:#}");
+    assert_eq!(st["virtual_servers"][1]["sorry_active"], false, "{st:#}");
+    assert_eq!(lvsd.stop(), 0);
+}
