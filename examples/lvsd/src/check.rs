@@ -25,7 +25,8 @@
 //! A kernel without IPVS: [`spawn`] fails with [`CheckError::NoIpvs`] (the meaning and the
 //! hint `modprobe ip_vs`); the daemon keeps its VRRP side running.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -172,6 +173,11 @@ struct State {
     ipvs: Ipvs,
     slots: Vec<Slot>,
     by_id: HashMap<u64, usize>,
+    /// Where each slot's entries start in `Status::virtual_servers`.
+    status_at: Vec<usize>,
+    /// (deadline, slot id) of every slot's next check: the loop wakes for the earliest and
+    /// touches only the slots that are due (entries a later change superseded are skipped).
+    timers: BinaryHeap<Reverse<(Duration, u64)>>,
     next_id: u64,
     epoch: Instant,
     status: Shared,
@@ -241,6 +247,8 @@ pub fn spawn(conf: &Config, status: Shared) -> anyhow::Result<Side> {
         ipvs,
         slots,
         by_id: HashMap::new(),
+        status_at: Vec::new(),
+        timers: BinaryHeap::new(),
         next_id,
         epoch: Instant::now(),
         status,
@@ -283,6 +291,7 @@ impl State {
         self.epoch.elapsed()
     }
 
+    /// After the slots changed: the id index, the status offsets, every slot's timer.
     fn reindex(&mut self) {
         self.by_id = self
             .slots
@@ -290,6 +299,28 @@ impl State {
             .enumerate()
             .map(|(i, s)| (s.id, i))
             .collect();
+        let mut at = 0;
+        self.status_at = self
+            .slots
+            .iter()
+            .map(|s| {
+                let here = at;
+                at += s.table.services.len();
+                here
+            })
+            .collect();
+        self.timers.clear();
+        for v in 0..self.slots.len() {
+            self.arm(v);
+        }
+    }
+
+    /// Records slot `v`'s next deadline.
+    fn arm(&mut self, v: usize) {
+        let s = &self.slots[v];
+        if let Some(d) = s.pool.next_deadline() {
+            self.timers.push(Reverse((d, s.id)));
+        }
     }
 
     fn desired(&self) -> DesiredState {
@@ -333,6 +364,22 @@ impl State {
             if let Err(e) = r {
                 error!(request = ?req, "IPVS change refused: {e}");
             }
+        }
+    }
+
+    /// Publishes the status of slot `v` only (its entries are replaced in place).
+    fn publish_slot(&self, v: usize) {
+        let at = self.status_at[v];
+        let entries = self.slots[v].status();
+        let mut full = false;
+        self.status.update(
+            |s| match s.virtual_servers.get_mut(at..at + entries.len()) {
+                Some(dst) => dst.clone_from_slice(&entries),
+                None => full = true,
+            },
+        );
+        if full {
+            self.publish();
         }
     }
 
@@ -395,9 +442,17 @@ impl State {
         let (tx, mut rx) = mpsc::unbounded_channel::<Result_>();
         loop {
             let now = self.now();
-            for s in &mut self.slots {
-                if s.pool.next_deadline().is_none_or(|d| d > now) {
+            while let Some(&Reverse((d, slot))) = self.timers.peek() {
+                if d > now {
+                    break;
+                }
+                self.timers.pop();
+                let Some(&v) = self.by_id.get(&slot) else {
                     continue;
+                };
+                let s = &mut self.slots[v];
+                if s.pool.next_deadline() != Some(d) {
+                    continue; // superseded: the slot has another entry
                 }
                 for id in s.pool.due(now) {
                     let probe = s.probes[id.rs][id.check].clone();
@@ -410,12 +465,9 @@ impl State {
                         let _ = tx.send((slot, id, outcome));
                     });
                 }
+                self.arm(v);
             }
-            let next = self
-                .slots
-                .iter()
-                .filter_map(|s| s.pool.next_deadline())
-                .min();
+            let next = self.timers.peek().map(|Reverse((d, _))| *d);
             let sleep = tokio::time::sleep_until(
                 (self.epoch + next.unwrap_or(now + Duration::from_secs(3600))).into(),
             );
@@ -440,7 +492,7 @@ impl State {
 
     fn results(&mut self, batch: Vec<Result_>) {
         let t = self.now();
-        let mut changed = false;
+        let mut changed = HashSet::new();
         for (slot, id, outcome) in batch {
             let Some(&v) = self.by_id.get(&slot) else {
                 continue; // a check of a slot a reload replaced
@@ -456,13 +508,16 @@ impl State {
                 info!(vs = %s.spec.name, rs = %s.spec.real_servers[id.rs].addr,
                     reason = %outcome.reason, "real server {}", if now.1 { "up" } else { "down" });
             }
-            changed |= was != now || !actions.is_empty();
+            if was != now || !actions.is_empty() {
+                changed.insert(v);
+            }
             if !actions.is_empty() {
                 self.act(v, &actions);
             }
+            self.arm(v);
         }
-        if changed {
-            self.publish();
+        for v in changed {
+            self.publish_slot(v);
         }
     }
 
