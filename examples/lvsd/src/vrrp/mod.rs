@@ -918,9 +918,12 @@ impl Runtime {
         let unit = &mut self.units[u];
         let s = &mut unit.members[k];
         let cfg = unit.machine.instance(k).config();
+        // TTL / hop limit 255 (RFC 9568 §7.1), except from unicast peers: they may be routed,
+        // and keepalived does not check the TTL of unicast adverts either.
         let vc = ValidationConfig::new(cfg.version)
             .with_vrid(vrid)
-            .with_auth(cfg.auth);
+            .with_auth(cfg.auth)
+            .with_check_ttl(cfg.unicast_peers.is_empty());
         match dg.validate(&vc) {
             Ok(v) => unit
                 .machine
