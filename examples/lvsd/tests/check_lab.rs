@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use lvs_testkit::{Lan, Netns, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -474,4 +476,53 @@ fn group_alpha_quorum_sorry_server() {
     assert_eq!(st["virtual_servers"][1]["quorum_up"], true, "{st:#}");
     assert_eq!(st["virtual_servers"][1]["sorry_active"], false, "{st:#}");
     assert_eq!(lvsd.stop(), 0);
+}
+
+/// The seed's DR director configuration (node A) run unchanged by a plain `lvsd` (both sides)
+/// on a kernel with IPVS: the virtual_server programmed, the instance MASTER with its VIP;
+/// SIGTERM removes the VIP and keeps the IPVS table.
+#[test]
+fn both_sides_run_the_seed_director_config() {
+    if lvs_lab::skip_unless_lab("both_sides_run_the_seed_director_config") {
+        return;
+    }
+    let node = common::Node::new("ckboth");
+    let mut lvsd = node.start(&common::data("node-a.conf"), &[], "both.log");
+    let log = || node.dir.read("both.log");
+    let want = sorted(&[
+        "-A -t 203.0.113.62:80 -s wrr -p 60",
+        "-a -t 203.0.113.62:80 -r 198.51.100.2:80 -g -w 3",
+    ]);
+    let mut last = String::new();
+    let programmed = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+        last = table(&node.ns);
+        last == want
+    });
+    assert!(programmed, "IPVS table\n{last}\nwanted\n{want}\n{}", log());
+    let st = common::wait_status(&node.control(), Duration::from_secs(20), |s| {
+        common::first_state(s) == "MASTER"
+    })
+    .unwrap_or_else(|| panic!("never MASTER\n{}", log()));
+    let mut subsystems: Vec<String> =
+        serde_json::from_value(st["daemon"]["subsystems"].clone()).expect("subsystems");
+    subsystems.sort();
+    assert_eq!(subsystems, ["check", "vrrp"], "{st:#}");
+    assert!(node.holds(common::VIP), "MASTER without the VIP\n{}", log());
+    assert_eq!(
+        st["virtual_servers"][0]["key"], "TCP 203.0.113.62:80",
+        "{st:#}"
+    );
+    common::signal(&lvsd, "TERM");
+    assert_eq!(
+        common::wait_exit(&mut lvsd, Duration::from_secs(20)),
+        Some(0),
+        "{}",
+        log()
+    );
+    assert!(
+        !node.holds(common::VIP),
+        "VIP left after SIGTERM\n{}",
+        log()
+    );
+    assert_eq!(table(&node.ns), want, "SIGTERM keeps the table");
 }
