@@ -526,3 +526,38 @@ fn both_sides_run_the_seed_director_config() {
     );
     assert_eq!(table(&node.ns), want, "SIGTERM keeps the table");
 }
+
+/// The seed's NAT and TUN directors: the same virtual_server with `lb_kind NAT` / `lb_kind TUN`
+/// (the seed's other two configurations), programmed exactly.
+#[test]
+fn seed_nat_and_tun_virtual_servers_programmed_exactly() {
+    if lvs_lab::skip_unless_lab("seed_nat_and_tun_virtual_servers_programmed_exactly") {
+        return;
+    }
+    let seed = std::fs::read_to_string(data("check-seed-dr.conf")).expect("read");
+    for (kind, lines) in [
+        (
+            "NAT",
+            [
+                "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -m -w 1",
+                "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -m -w 1",
+            ],
+        ),
+        (
+            "TUN",
+            [
+                "-a -t 203.0.113.62:80 -r 198.51.100.12:80 -i -w 1 --tun-type ipip",
+                "-a -t 203.0.113.62:80 -r 198.51.100.13:80 -i -w 1 --tun-type ipip",
+            ],
+        ),
+    ] {
+        let text = seed.replace("lb_kind DR", &format!("lb_kind {kind}"));
+        assert_ne!(text, seed);
+        let conf = TempConf::new(kind, &text);
+        let dir = Netns::new("ckkind").expect("netns");
+        let lvsd = Lvsd::start(&dir, &conf.0, kind);
+        let want = [SEED_TABLE[0], lines[0], lines[1]];
+        expect_table(&dir, &lvsd, &want, Duration::from_secs(30), kind);
+        assert_eq!(lvsd.stop(), 0, "{kind}");
+    }
+}
