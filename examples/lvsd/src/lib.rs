@@ -7,6 +7,9 @@
 //!   validated by `vrrp-packet` and fed to the machines, their outputs carried out (adverts,
 //!   VIPs through `lvs-vip`, gratuitous ARPs through `lvs-vip`'s `Announcer`, notify scripts),
 //!   SIGTERM/SIGINT turned into a Shutdown of every instance.
+//! * [`check`]: the IPVS + checkers side (`lvsd -C`): every `virtual_server` programmed in one
+//!   batch at start, then kept in line with `lvs-check`'s pools; reloads reconcile against the
+//!   kernel's dump; a kernel without IPVS is a [`check::CheckError::NoIpvs`] (VRRP runs on).
 //!
 //! ```no_run
 //! let out = keepalived_conf::parse_file("/etc/keepalived/keepalived.conf", &Default::default())?;
