@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::client::{Report, Traffic};
-use crate::{Binaries, IpvsBy, Mode, Node, Topology};
+use crate::{Binaries, Mode, Node, Topology};
 
 /// When things happen in the demo, in seconds from the first request.
 #[derive(Debug, Clone, Copy)]
@@ -88,12 +88,6 @@ pub fn run(
         crate::PORT
     )?;
     let mut topo = Topology::build(mode, bins, 2)?;
-    if topo.ipvs_by() == IpvsBy::Ipvsadm {
-        writeln!(
-            out,
-            "  (this lvsd has no check side yet: lvsd -P for VRRP, IPVS programmed with ipvsadm)"
-        )?;
-    }
     topo.start()?;
     writeln!(
         out,

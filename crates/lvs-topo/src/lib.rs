@@ -94,15 +94,6 @@ impl Mode {
             Self::Tun => "TUN",
         }
     }
-
-    /// ipvsadm's forwarding flag for a destination.
-    fn ipvsadm_flag(self) -> &'static str {
-        match self {
-            Self::Dr => "-g",
-            Self::Nat => "-m",
-            Self::Tun => "-i",
-        }
-    }
 }
 
 impl fmt::Display for Mode {
@@ -185,52 +176,6 @@ impl Binaries {
             }
         }
         Ok(b)
-    }
-}
-
-/// What the lvsd binary offers (read from its `--help`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LvsdCaps {
-    /// How IPVS gets programmed.
-    pub ipvs: IpvsBy,
-    /// Whether it takes `--control` and `--dump-file`.
-    pub control: bool,
-}
-
-impl LvsdCaps {
-    /// Asks `lvsd --help`.
-    pub fn detect(lvsd: &Path) -> io::Result<Self> {
-        let help = run_cmd(Command::new(lvsd).arg("--help"))?;
-        Ok(Self {
-            ipvs: IpvsBy::from_help(&help),
-            control: help.contains("--control") && help.contains("--dump-file"),
-        })
-    }
-}
-
-/// How the directors' IPVS tables get programmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpvsBy {
-    /// Plain `lvsd`: VRRP, IPVS and the checkers all from the configuration.
-    Lvsd,
-    /// Temporary, while lvsd has no check side: `lvsd -P` for VRRP, and the virtual server
-    /// programmed with `ipvsadm -R` on both directors (no checkers, reloads by ipvsadm).
-    Ipvsadm,
-}
-
-impl IpvsBy {
-    /// Whether lvsd's `--help` text shows its check side (`-C`) as existing.
-    fn from_help(help: &str) -> Self {
-        let check = help
-            .lines()
-            .skip_while(|l| !l.contains("--check"))
-            .take(3)
-            .collect::<String>();
-        if check.contains("not implemented") {
-            Self::Ipvsadm
-        } else {
-            Self::Lvsd
-        }
     }
 }
 
@@ -362,7 +307,7 @@ impl Director {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    fn start(&mut self, bins: &Binaries, by: LvsdCaps) -> io::Result<()> {
+    fn start(&mut self, bins: &Binaries) -> io::Result<()> {
         self.starts += 1;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -371,17 +316,12 @@ impl Director {
         writeln!(&log, "---- start {} ----", self.starts)?;
         let mut cmd = self.ns.cmd(&bins.lvsd.to_string_lossy());
         cmd.args(["-l", "-f"]).arg(&self.conf);
-        if by.control {
-            // /run is shared between namespaces: one control socket and dump file each.
-            let dir = self.conf.parent().unwrap_or(Path::new("/tmp"));
-            let n = self.node.name();
-            cmd.arg("--control").arg(dir.join(format!("lvsd-{n}.sock")));
-            cmd.arg("--dump-file")
-                .arg(dir.join(format!("lvsd-{n}.json")));
-        }
-        if by.ipvs == IpvsBy::Ipvsadm {
-            cmd.arg("-P");
-        }
+        // /run is shared between namespaces: one control socket and dump file each.
+        let dir = self.conf.parent().unwrap_or(Path::new("/tmp"));
+        let n = self.node.name();
+        cmd.arg("--control").arg(dir.join(format!("lvsd-{n}.sock")));
+        cmd.arg("--dump-file")
+            .arg(dir.join(format!("lvsd-{n}.json")));
         let child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -408,7 +348,7 @@ impl Director {
     }
 
     /// Links up again and lvsd restarted (it removes the VIPs its predecessor left).
-    fn restart(&mut self, bins: &Binaries, by: LvsdCaps) -> io::Result<()> {
+    fn restart(&mut self, bins: &Binaries) -> io::Result<()> {
         let script: String = self
             .ifaces
             .iter()
@@ -416,7 +356,7 @@ impl Director {
             .collect();
         ip_batch(&self.ns, &script)?;
         self.alive = true;
-        self.start(bins, by)
+        self.start(bins)
     }
 
     fn signal(&self, sig: nix::sys::signal::Signal) -> io::Result<()> {
@@ -534,7 +474,6 @@ impl Drop for RealServer {
 pub struct Topology {
     mode: Mode,
     bins: Binaries,
-    caps: LvsdCaps,
     // Field order is drop order: processes first, then hosts, then the bridges.
     directors: [Director; 2],
     servers: Vec<RealServer>,
@@ -559,7 +498,6 @@ impl Topology {
         if !(2..=8).contains(&servers) {
             return Err(io::Error::other("between 2 and 8 real servers"));
         }
-        let caps = LvsdCaps::detect(&bins.lvsd)?;
         let dir = tempfile::Builder::new().prefix("lvs-topo-").tempdir()?;
         let mut back = Lan::new("back")?;
         let client = Netns::new("topo-client")?;
@@ -681,7 +619,6 @@ impl Topology {
         let topo = Self {
             mode,
             bins,
-            caps,
             directors,
             servers: rs,
             client,
@@ -697,11 +634,6 @@ impl Topology {
     /// The mode.
     pub fn mode(&self) -> Mode {
         self.mode
-    }
-
-    /// How IPVS is programmed (plain lvsd, or temporarily ipvsadm beside `lvsd -P`).
-    pub fn ipvs_by(&self) -> IpvsBy {
-        self.caps.ipvs
     }
 
     /// The client's namespace.
@@ -779,56 +711,6 @@ impl Topology {
         Ok(())
     }
 
-    /// Temporary path (see [`IpvsBy::Ipvsadm`]): the virtual server from the pool, on `d`,
-    /// created (`fresh`) or edited in place (so no live service is dropped).
-    fn ipvsadm_program(&self, d: &Director, fresh: bool) -> io::Result<()> {
-        let mut rules = String::new();
-        let have = if fresh {
-            rules.push_str(&format!("-C\n-A -t {VIP}:{PORT} -s wrr\n"));
-            Vec::new()
-        } else {
-            d.ipvs_pool()
-        };
-        let want = self.pool_addrs();
-        for &(rip, w) in &want {
-            let op = if have.iter().any(|&(a, _)| a == rip) {
-                "-e"
-            } else {
-                "-a"
-            };
-            rules.push_str(&format!(
-                "{op} -t {VIP}:{PORT} -r {rip}:{PORT} {} -w {w}\n",
-                self.mode.ipvsadm_flag()
-            ));
-        }
-        for (rip, _) in have
-            .iter()
-            .filter(|(a, _)| !want.iter().any(|(b, _)| a == b))
-        {
-            rules.push_str(&format!("-d -t {VIP}:{PORT} -r {rip}:{PORT}\n"));
-        }
-        let mut child =
-            d.ns.cmd("ipvsadm")
-                .arg("-R")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()?;
-        child
-            .stdin
-            .take()
-            .ok_or_else(|| io::Error::other("no stdin"))?
-            .write_all(rules.as_bytes())?;
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            return Err(io::Error::other(format!(
-                "ipvsadm -R failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(())
-    }
-
     /// Starts lvsd on A, waits (bounded, 15 s) until A holds the VIP, then starts B and waits
     /// (bounded, 15 s) until both IPVS tables hold the pool with A still the only master.
     ///
@@ -838,10 +720,7 @@ impl Topology {
     /// the NAT gateway can be left pointing at B.
     pub fn start(&mut self) -> io::Result<()> {
         for i in 0..2 {
-            if self.caps.ipvs == IpvsBy::Ipvsadm {
-                self.ipvsadm_program(&self.directors[i], true)?;
-            }
-            self.directors[i].start(&self.bins, self.caps)?;
+            self.directors[i].start(&self.bins)?;
             if i == 0 {
                 let a_up = wait_until(Duration::from_secs(15), Duration::from_millis(100), || {
                     self.master() == Some(Node::A)
@@ -889,8 +768,7 @@ impl Topology {
 
     /// The director comes back: links up, lvsd started again.
     pub fn restart_director(&mut self, node: Node) -> io::Result<()> {
-        let caps = self.caps;
-        self.directors[node as usize].restart(&self.bins, caps)
+        self.directors[node as usize].restart(&self.bins)
     }
 
     /// Whether lvsd runs on `node`.
@@ -899,7 +777,7 @@ impl Topology {
     }
 
     /// A new pool (server index, weight): both configurations rewritten, then SIGHUP to both
-    /// lvsd (or, on the temporary path, ipvsadm). Returns once both IPVS tables show it
+    /// lvsd. Returns once both IPVS tables show it
     /// (bounded, 10 s).
     pub fn reload_pool(&mut self, pool: &[(usize, u32)]) -> io::Result<()> {
         if pool.iter().any(|&(i, _)| i >= self.servers.len()) {
@@ -908,9 +786,7 @@ impl Topology {
         self.pool = pool.to_vec();
         self.write_confs()?;
         for d in &self.directors {
-            if self.caps.ipvs == IpvsBy::Ipvsadm {
-                self.ipvsadm_program(d, false)?;
-            } else if d.lvsd.is_some() {
+            if d.lvsd.is_some() {
                 d.signal(nix::sys::signal::Signal::SIGHUP)?;
             }
         }

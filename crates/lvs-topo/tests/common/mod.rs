@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use lvs_testkit::wait_until;
 use lvs_topo::client::{Report, Traffic};
-use lvs_topo::{Binaries, IpvsBy, Mode, Node, Topology};
+use lvs_topo::{Binaries, Mode, Node, Topology};
 
 const STEP: Duration = Duration::from_millis(50);
 
@@ -85,10 +85,6 @@ pub(crate) fn five_scenarios(mode: Mode, test: &str) {
     let mut topo = Topology::build(mode, bins, 3).expect("build the topology");
     topo.start().expect("start both directors");
     let built = t0.elapsed();
-    let by_lvsd = topo.ipvs_by() == IpvsBy::Lvsd;
-    if !by_lvsd {
-        eprintln!("NOTE {test}: lvsd has no check side yet: lvsd -P + ipvsadm (temporary)");
-    }
     let traffic = Traffic::start(topo.client(), topo.service()).expect("start the client");
     ensure!(
         topo,
@@ -180,43 +176,39 @@ pub(crate) fn five_scenarios(mode: Mode, test: &str) {
 
     // 4. A real server dies: the checker removes it; it returns and is added back.
     let rs2 = topo.servers()[1].addr();
-    if by_lvsd {
-        topo.server_mut(1).kill_httpd();
-        let gone = wait_until(Duration::from_secs(10), STEP, || {
-            !topo
-                .director(Node::A)
-                .ipvs_pool()
-                .iter()
-                .any(|&(a, w)| a == rs2 && w > 0)
-        });
-        check(&topo, gone, "the checker did not remove rs2 within 10 s");
-        let t_detect = traffic.now();
-        std::thread::sleep(Duration::from_secs(2));
-        let after = Report::of(&traffic.window(t_detect, traffic.now()));
-        eprintln!("{test} 4a rs2 down, after detection: {after}");
-        ensure!(
-            topo,
-            after.failures == 0,
-            "failures after the checker removed rs2: {after}"
-        );
-        ensure!(topo, after.count("rs2") == 0, "{after}");
-        topo.server_mut(1)
-            .start_httpd()
-            .expect("restart rs2's httpd");
-        let back = wait_until(Duration::from_secs(10), STEP, || {
-            topo.director(Node::A)
-                .ipvs_pool()
-                .iter()
-                .any(|&(a, w)| a == rs2 && w > 0)
-        });
-        check(&topo, back, "the checker did not add rs2 back within 10 s");
-        let again = window(&traffic, Duration::from_secs(2));
-        eprintln!("{test} 4b rs2 back: {again}");
-        ensure!(topo, again.failures == 0, "{again}");
-        ensure!(topo, again.count("rs2") > 0, "{again}");
-    } else {
-        eprintln!("SKIP {test} step 4 (real server dies): needs lvsd's checkers (lvsd -C)");
-    }
+    topo.server_mut(1).kill_httpd();
+    let gone = wait_until(Duration::from_secs(10), STEP, || {
+        !topo
+            .director(Node::A)
+            .ipvs_pool()
+            .iter()
+            .any(|&(a, w)| a == rs2 && w > 0)
+    });
+    check(&topo, gone, "the checker did not remove rs2 within 10 s");
+    let t_detect = traffic.now();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = Report::of(&traffic.window(t_detect, traffic.now()));
+    eprintln!("{test} 4a rs2 down, after detection: {after}");
+    ensure!(
+        topo,
+        after.failures == 0,
+        "failures after the checker removed rs2: {after}"
+    );
+    ensure!(topo, after.count("rs2") == 0, "{after}");
+    topo.server_mut(1)
+        .start_httpd()
+        .expect("restart rs2's httpd");
+    let back = wait_until(Duration::from_secs(10), STEP, || {
+        topo.director(Node::A)
+            .ipvs_pool()
+            .iter()
+            .any(|&(a, w)| a == rs2 && w > 0)
+    });
+    check(&topo, back, "the checker did not add rs2 back within 10 s");
+    let again = window(&traffic, Duration::from_secs(2));
+    eprintln!("{test} 4b rs2 back: {again}");
+    ensure!(topo, again.failures == 0, "{again}");
+    ensure!(topo, again.count("rs2") > 0, "{again}");
 
     // 5. Reload with a third real server: no failed request.
     let from = traffic.now();
