@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::util::{is_root, workspace_root};
+use crate::util::{ensure_packages, is_root, workspace_root};
 
 /// Options of `cargo xtask demo`.
 #[derive(Debug, Args)]
@@ -94,6 +94,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<i32> {
     let demo = build()?;
     let status = if !args.lab && native_kernel(&args.mode) {
         eprintln!("xtask: this kernel has IPVS: running the demo natively");
+        ensure_packages(&[("busybox", "busybox-static"), ("ip", "iproute2")])?;
         Command::new(&demo).arg(&args.mode).status()
     } else {
         eprintln!(

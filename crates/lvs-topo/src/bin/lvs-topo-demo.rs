@@ -28,6 +28,12 @@ fn main() -> ExitCode {
         eprintln!("lvs-topo-demo: needs root (it creates network namespaces); try sudo");
         return ExitCode::from(1);
     }
+    for (prog, pkg) in [("ip", "iproute2"), ("busybox", "busybox-static")] {
+        if !lvs_testkit::have(prog) {
+            eprintln!("lvs-topo-demo: needs `{prog}` (Debian package {pkg})");
+            return ExitCode::from(1);
+        }
+    }
     let _ = Command::new("modprobe").args(["-q", "ip_vs"]).status();
     if !Path::new("/proc/net/ip_vs").exists() {
         eprintln!(
