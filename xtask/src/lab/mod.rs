@@ -16,6 +16,11 @@
 //!
 //! Commands: `lab run [--mem M] [--timeout S] -- CMD...`, `lab shell`, `lab test [-p PKG]...`,
 //! `lab runner BINARY ARGS...` (the cargo runner) and `lab image` (build the cache, print paths).
+//!
+//! Which tests run in the lab: every test binary of a crate marked `[package.metadata.lvs]
+//! lab = true` (the crate leaves the host's `cargo test --workspace`), or only the test targets a
+//! crate lists in `[package.metadata.lvs] lab-tests = ["name", ...]` (the crate stays in the host
+//! step, where those binaries print SKIP; e.g. lvsd, whose VRRP tests need no IPVS).
 
 mod image;
 mod vm;
