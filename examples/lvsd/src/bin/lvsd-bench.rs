@@ -382,6 +382,7 @@ fn lvsd_runs(ctx: &Ctx, mode: Mode) -> anyhow::Result<Result<(), String>> {
         "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
     ])?;
     ns.run(&["ip", "link", "set", "eth0", "up"])?;
+    ns.run(&["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"])?;
     let mut child = Daemon::Lvsd.spawn(ctx, &ns, mode, &conf, &dir, "probe")?;
     let mut exited = None;
     wait_until(Duration::from_secs(2), POLL, || {

@@ -73,6 +73,11 @@ pub(crate) fn run(ctx: &Ctx, o: &Opts) -> anyhow::Result<()> {
             let before = |v: &[Took]| v.iter().map(|t| t.before).collect::<Vec<_>>();
             t.row("programmed (seen)", &done(&l), &done(&k), secs);
             t.row("not yet (poll before)", &before(&l), &before(&k), secs);
+            t.note(&format!(
+                "trials (s, in run order): lvsd {}; keepalived {}",
+                list(&done(&l)),
+                list(&done(&k))
+            ));
             if let (Some(a), Some(b)) = (crate::Stats::of(&done(&l)), crate::Stats::of(&done(&k))) {
                 t.note(&format!(
                     "keepalived/lvsd: {:.1}× (medians; the issue's goal is ≥ 10×)",
@@ -90,11 +95,19 @@ pub(crate) fn run(ctx: &Ctx, o: &Opts) -> anyhow::Result<()> {
             let before = k.iter().map(|t| t.before).collect::<Vec<_>>();
             t.row("programmed (seen)", &[], &done, secs);
             t.row("not yet (poll before)", &[], &before, secs);
+            t.note(&format!("trials (s): keepalived {}", list(&done)));
             t.note(&format!("lvsd not measured: {why}"));
             t.print();
         }
     }
     Ok(())
+}
+
+fn list(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.2}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `services` TCP virtual servers 192.0.2.x:port (ports from 1024), each with `dests`
