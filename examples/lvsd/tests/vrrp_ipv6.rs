@@ -232,12 +232,21 @@ fn interop_unicast_peers_with_keepalived() {
     let cb = p.conf_from("node-b.conf", "ub.conf", uni("192.0.2.2", "192.0.2.1"));
     let cap = Capture::start(&p, p.lan.ns(), "vrrp.txt", &["-i", "br0", "ip proto 112"]);
     // lvsd master (A), keepalived backup (B): B hears A's unicast adverts and stays backup.
-    let k = p.start_keepalived_path(&p.b, &cb, "kb.log");
+    // lvsd first, so keepalived hears a master from its first moment (keepalived's start-up
+    // time varies with the machine's load).
     let a = p.start_path(&p.a, &ca, "a.log");
     assert!(
         wait_vip(&p.a, Duration::from_secs(10)).is_some(),
         "A: {}",
         p.log("a.log")
+    );
+    let k = p.start_keepalived_path(&p.b, &cb, "kb.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || p
+            .log("kb.log")
+            .contains("Entering BACKUP STATE")),
+        "keepalived: {}",
+        p.log("kb.log")
     );
     std::thread::sleep(MDI_B + Duration::from_secs(1));
     assert!(
