@@ -76,14 +76,13 @@ impl Text {
             end: end.max(start),
         }
     }
-    fn trim_start(&self) -> Self {
-        let n = self.s.len() - self.s.trim_start().len();
-        self.slice(n, self.s.len())
-    }
     fn trim(&self) -> Self {
-        let t = self.trim_start();
-        let n = t.s.trim_end().len();
-        t.slice(0, n)
+        let a = self.s.len() - self.s.trim_start().len();
+        let b = self.s.trim_end().len().max(a);
+        if a == 0 && b == self.s.len() {
+            return self.clone();
+        }
+        self.slice(a, b)
     }
 }
 

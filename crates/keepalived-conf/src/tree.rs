@@ -80,6 +80,15 @@ struct Parser<'d> {
 const MAX_NESTING: usize = 64;
 
 impl Parser<'_> {
+    /// Moves the token at the cursor out of the list (every token is consumed exactly once, so
+    /// no copy of its text is needed); leaves an end-of-line marker in its place.
+    fn take(&mut self) -> Token {
+        match std::mem::replace(&mut self.items[self.pos], Item::Eol) {
+            Item::Tok(t) => t,
+            Item::Eol => unreachable!("take() is only called on a token"),
+        }
+    }
+
     /// Parses statements until the matching `}` (when `open` is Some) or the end.
     /// Returns the span of the closing brace.
     fn block_items(
@@ -106,8 +115,8 @@ impl Parser<'_> {
                     return None;
                 }
                 Some(Item::Eol) => self.pos += 1,
-                Some(Item::Tok(t)) => {
-                    let t = t.clone();
+                Some(Item::Tok(_)) => {
+                    let t = self.take();
                     match t.kind {
                         TokenKind::Close => {
                             self.pos += 1;
@@ -157,7 +166,7 @@ impl Parser<'_> {
         loop {
             match self.items.get(self.pos) {
                 Some(Item::Tok(t)) if t.kind == TokenKind::Word => {
-                    args.push(t.clone());
+                    args.push(self.take());
                     self.pos += 1;
                 }
                 Some(Item::Tok(t)) if t.kind == TokenKind::Open => {
