@@ -160,6 +160,12 @@ pub(crate) fn run(args: LabArgs) -> Result<i32> {
                 );
             }
             prepare()?;
+            let status = build_bins_command()
+                .status()
+                .context("cannot run cargo build")?;
+            if !status.success() {
+                bail!("building the workspace's binaries failed: {status}");
+            }
             let mut code = 0;
             for mut cmd in runner_test_commands(&crates)? {
                 if !test_args.is_empty() {
@@ -435,6 +441,16 @@ fn runner_test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
     Ok(cmds)
 }
 
+/// `cargo build --workspace --bins`: lab tests that drive other packages' programs (lvs-topo runs
+/// lvsd and lvs-realserver) find them next to their own executable, current and built, even
+/// when the lab step runs alone (`cargo xtask lab test -p lvs-topo` on a fresh checkout).
+fn build_bins_command() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(["build", "--workspace", "--bins", "--quiet"])
+        .current_dir(workspace_root());
+    cmd
+}
+
 /// `cargo test -p PKG...` with this xtask as the target runner (the caller selects the targets:
 /// with the runner set, doctests would boot the VM too).
 fn runner_test_command(packages: &[String]) -> Result<Command> {
@@ -477,6 +493,7 @@ pub(crate) fn test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
         // Every test binary runs even when one fails, so one run shows every failure.
         c.arg("--no-fail-fast");
     }
+    cmds.insert(0, build_bins_command());
     // Doctests of the `lab = true` crates on the host (a `lab-tests` crate's doctests run in
     // the host step with the rest of the crate).
     let libs: Vec<&LabCrate> = crates
