@@ -92,9 +92,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<i32> {
         );
     }
     let demo = build()?;
+    // The real servers' httpd and the topology's `ip` run from the host's root file system, also
+    // inside the lab (which mounts it).
+    ensure_packages(&[("busybox", "busybox-static"), ("ip", "iproute2")])?;
     let status = if !args.lab && native_kernel(&args.mode) {
         eprintln!("xtask: this kernel has IPVS: running the demo natively");
-        ensure_packages(&[("busybox", "busybox-static"), ("ip", "iproute2")])?;
         Command::new(&demo).arg(&args.mode).status()
     } else {
         eprintln!(
