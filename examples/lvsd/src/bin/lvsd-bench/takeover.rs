@@ -18,6 +18,9 @@ const MDI: f64 = 3.0 + (256.0 - 90.0) / 256.0;
 
 pub(crate) fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let (l, k) = alternate(ctx, |d, i| trial(ctx, d, i))?;
+    let split: Vec<f64> = l.iter().filter_map(|t| t.1).collect();
+    let l: Vec<f64> = l.iter().map(|t| t.0).collect();
+    let k: Vec<f64> = k.iter().map(|t| t.0).collect();
     let mut t = Table::new(
         &format!(
             "takeover: keepalived master (VRRPv2, priority 100, advert_int 1) SIGKILLed, backup \
@@ -31,11 +34,16 @@ pub(crate) fn run(ctx: &Ctx) -> anyhow::Result<()> {
     );
     let ms = |v: f64| format!("{:+.3} ms", v * 1e3);
     t.row("takeover error", &l, &k, ms);
+    t.row("  lvsd: log → advert", &split, &[], ms);
     t.note(&format!(
         "trials (ms): lvsd {}; keepalived {}",
         list(&l),
         list(&k)
     ));
+    t.note(
+        "log → advert: lvsd's \"Entering MASTER STATE\" log timestamp to its first advert on the \
+         wire (same clock); the rest of the error is the timer's own lateness",
+    );
     t.print();
     Ok(())
 }
@@ -48,8 +56,9 @@ fn list(v: &[f64]) -> String {
 }
 
 /// One trial: fresh bridge and namespaces, keepalived master, `backup` as the backup.
-/// Returns the takeover error in seconds.
-fn trial(ctx: &Ctx, backup: Daemon, i: usize) -> anyhow::Result<f64> {
+/// Returns the takeover error in seconds and, for lvsd, the time from its logged transition
+/// to MASTER to its first advert on the wire.
+fn trial(ctx: &Ctx, backup: Daemon, i: usize) -> anyhow::Result<(f64, Option<f64>)> {
     let dir = ctx
         .scratch
         .dir(&format!("takeover-{i}-{}", backup.name()))?;
@@ -69,7 +78,16 @@ fn trial(ctx: &Ctx, backup: Daemon, i: usize) -> anyhow::Result<f64> {
     kill_group(&mut back);
     ctx.show_log(&dir, "master");
     ctx.show_log(&dir, "backup");
-    result.with_context(|| {
+    let split = match (&result, backup) {
+        (Ok((_, new)), Daemon::Lvsd) => read_log(&dir, "backup")
+            .lines()
+            .rev()
+            .find(|l| l.contains("Entering MASTER STATE"))
+            .and_then(|l| rfc3339_utc(l.split_whitespace().next()?))
+            .map(|t| new - t),
+        _ => None,
+    };
+    result.map(|(err, _)| (err, split)).with_context(|| {
         format!(
             "logs in {}\nmaster: {}\nbackup: {}",
             dir.display(),
@@ -85,7 +103,7 @@ fn measure(
     b: &Netns,
     dir: &Path,
     master: &mut std::process::Child,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, f64)> {
     if !crate::wait_vip(m, Duration::from_secs(15)) {
         bail!("the master never took the VIP");
     }
@@ -147,7 +165,7 @@ fn measure(
         if list.iter().any(|a| a.1 == BACKUP && a.0 < old) {
             bail!("the backup sent adverts while the master was alive (split brain)");
         }
-        Ok(new - old - MDI)
+        Ok((new - old - MDI, new))
     })();
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(tcpdump.id()).unwrap_or(0)),
@@ -212,4 +230,26 @@ fn parse_pcap(b: &[u8]) -> Vec<(f64, Ipv4Addr)> {
         }
     }
     out
+}
+
+/// Seconds since the epoch of a tracing timestamp `2026-11-29T22:32:28.756314Z`.
+fn rfc3339_utc(s: &str) -> Option<f64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|v| v.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let (hh, mm) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let ss: f64 = t.next()?.parse().ok()?;
+    // Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + hh * 3_600 + mm * 60) as f64 + ss)
 }
