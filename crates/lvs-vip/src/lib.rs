@@ -21,9 +21,11 @@ mod error;
 mod mac;
 mod monitor;
 mod netlink;
+mod nodad;
 
 pub use announce::{Announcer, GARP_LEN, GarpKind, NA_LEN, garp_frame, na_frame};
 pub use error::Error;
 pub use mac::{Family, MacAddr, MacParseError};
 pub use monitor::{LinkMonitor, LinkState};
 pub use netlink::{AddrScope, Address, AddressSpec, Link, MacvlanMode, Netlink, Outcome, VmacSpec};
+pub use nodad::ensure_address_nodad;
