@@ -117,6 +117,20 @@ fn ipv6_pair_elects_announces_and_fails_over() {
         "takeover after {took:?}, Master_Down_Interval {MDI_B:?}"
     );
     eprintln!("IPv6 SIGKILL takeover after {took:?} (Master_Down_Interval {MDI_B:?})");
+    // The killed master's kernel still holds the VIP: B's copy must not fail duplicate
+    // address detection (VIPs are added without DAD, as keepalived does).
+    std::thread::sleep(Duration::from_secs(2));
+    let b_addrs =
+        p.b.run(&["ip", "-6", "-o", "addr", "show", "dev", "eth0"])
+            .expect("ip");
+    let vip_line = b_addrs
+        .lines()
+        .find(|l| l.contains(&format!(" {VIP6}/")))
+        .unwrap_or_else(|| panic!("B lost {VIP6}: {b_addrs}"));
+    assert!(
+        !vip_line.contains("dadfailed") && !vip_line.contains("tentative"),
+        "B's VIP is not usable: {vip_line}"
+    );
     kill(b);
 }
 

@@ -977,7 +977,8 @@ impl Runtime {
                 Output::AddAddresses(addrs) => {
                     for a in addrs.iter() {
                         let Some(spec) = s.vips.get(a) else { continue };
-                        match nl.ensure_address(spec) {
+                        // IPv6 VIPs without DAD (keepalived too): a dead master may still hold them.
+                        match lvs_vip::ensure_address_nodad(nl, spec) {
                             Ok(Outcome::Changed) => {
                                 info!(instance = %s.name, vip = %a, dev = %spec.iface, "VIP added");
                             }
