@@ -105,3 +105,85 @@ fn reload_keeps_unchanged_instances_and_adds_a_vip() {
     kill(a);
     kill(b);
 }
+
+/// The NAT pair: A drops VI_2 from its file and reloads (VI_2 stops with priority 0, its VIP
+/// goes, B takes it within Skew_Time, VI_1 does not move), then puts it back (a new VI_2
+/// starts and, priority 100 against 90, preempts B).
+#[test]
+fn reload_removes_and_adds_an_instance() {
+    if skip_unless("reload_removes_and_adds_an_instance", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdra");
+    let private = lvs_testkit::Lan::new("lvsdrap").expect("private lan");
+    for (ns, ip) in [(&p.a, "198.51.100.1/24"), (&p.b, "198.51.100.2/24")] {
+        private.attach(ns, "eth1").expect("attach eth1");
+        ns.run(&["ip", "addr", "add", ip, "dev", "eth1"])
+            .expect("address");
+    }
+    let gw = "198.51.100.252";
+    let full = std::fs::read_to_string(data("nat-a.conf")).expect("read");
+    let ca = p.conf_from("nat-a.conf", "a.conf", |t| t);
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start(&p.b, "nat-b.conf", "b.log");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds(&p.a, "eth1", gw)),
+        "A: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let vi1_changes = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("instance=VI_1") && l.contains("Entering "))
+            .count()
+    };
+    let before = vi1_changes(&p.log("a.log"));
+
+    // Without VI_2.
+    let start = full.find("vrrp_instance VI_2 {").expect("VI_2");
+    let end = start + full[start..].find("\n}\n").expect("end of VI_2") + 3;
+    std::fs::write(&ca, format!("{}{}", &full[..start], &full[end..])).expect("write");
+    let t0 = std::time::Instant::now();
+    signal(&a, "HUP");
+    assert!(
+        wait_until(Duration::from_secs(3), POLL, || holds(&p.b, "eth1", gw)),
+        "B did not take VI_2\nA: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    let took = t0.elapsed();
+    assert!(took <= SKEW_B + Duration::from_millis(600), "took {took:?}");
+    assert!(
+        !holds(&p.a, "eth1", gw),
+        "A kept VI_2's VIP: {}",
+        p.log("a.log")
+    );
+    assert!(
+        p.log("a.log").contains("instance stopped"),
+        "{}",
+        p.log("a.log")
+    );
+    assert!(
+        p.log("b.log").lines().any(|l| l.contains("instance=VI_2")
+            && l.contains("to=master reason=master sent priority 0")),
+        "{}",
+        p.log("b.log")
+    );
+
+    // VI_2 back: it starts anew and preempts B.
+    std::fs::write(&ca, &full).expect("write");
+    signal(&a, "HUP");
+    assert!(
+        wait_until(Duration::from_secs(8), POLL, || holds(&p.a, "eth1", gw)
+            && !holds(&p.b, "eth1", gw)),
+        "A did not take VI_2 back\nA: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    let alog = p.log("a.log");
+    assert_eq!(vi1_changes(&alog), before, "VI_1 moved: {alog}");
+    assert!(holds_vip(&p.a) && !holds_vip(&p.b), "A: {alog}");
+    kill(a);
+    kill(b);
+}
