@@ -633,3 +633,48 @@ fn wrong_password_adverts_are_rejected_and_counted() {
     kill(a);
     kill(b);
 }
+
+#[test]
+fn interop_vrrp_v3_lvsd_master_keepalived_backup() {
+    if skip_unless(
+        "interop_vrrp_v3_lvsd_master_keepalived_backup",
+        &["ip", "keepalived"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdv3l");
+    let ca = p.conf_from("node-a.conf", "a3.conf", v3);
+    let cb = p.conf_from("node-b.conf", "b3.conf", v3);
+    let mut a = p.start_path(&p.a, &ca, "a.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    let k = p.start_keepalived_path(&p.b, &cb, "kb.log");
+    // keepalived must accept lvsd's v3 adverts: backup for longer than its
+    // Master_Down_Interval.
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || p
+            .log("kb.log")
+            .contains("Entering BACKUP STATE")),
+        "keepalived: {}",
+        p.log("kb.log")
+    );
+    std::thread::sleep(MDI_B + Duration::from_secs(1));
+    let klog = p.log("kb.log");
+    assert!(!holds_vip(&p.b), "split brain\nkeepalived: {klog}");
+    assert!(!klog.contains("Entering MASTER STATE"), "{klog}");
+
+    let t_term = Instant::now();
+    signal(&a, "TERM");
+    let took = wait_vip(&p.b, Duration::from_secs(5)).map(|_| t_term.elapsed());
+    let took = took.unwrap_or_else(|| panic!("keepalived never took over: {}", p.log("kb.log")));
+    assert!(
+        took <= SKEW_B + Duration::from_millis(600),
+        "keepalived took over after {took:?}"
+    );
+    assert_eq!(wait_exit(&mut a, Duration::from_secs(5)), Some(0));
+    eprintln!("v3: keepalived took over from lvsd after {took:?}");
+    kill(k);
+}
