@@ -159,16 +159,26 @@ pub fn parse_with(
     text: &str,
     opts: &Options,
 ) -> ParseOutput {
+    parse_owned(loader, path, text.to_string(), opts)
+}
+
+/// [`parse_with`] on a text the caller gives away (kept in [`ParseOutput::sources`], not copied).
+fn parse_owned(
+    loader: &mut dyn FileLoader,
+    path: &Path,
+    text: String,
+    opts: &Options,
+) -> ParseOutput {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let id = sources.add(path.to_path_buf(), text.to_string());
+    let id = sources.add(path.to_path_buf(), text);
     let canon = loader.canonical(path);
-    let lines = {
+    let items = {
         let mut p = pre::Pre::new(loader, &mut sources, &mut diagnostics, opts);
         p.run_file(id, canon);
         std::mem::take(&mut p.out)
     };
-    let nodes = tree::build(lines, &mut diagnostics);
+    let nodes = tree::build(items, &mut diagnostics);
     let config = build::Builder::new(&mut diagnostics, opts.strict).config(&nodes);
     for d in &mut diagnostics {
         d.resolve(&sources);
@@ -212,5 +222,5 @@ pub fn parse_file(path: impl AsRef<Path>, opts: &Options) -> Result<ParseOutput,
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(parse_with(&mut loader, path, &text, opts))
+    Ok(parse_owned(&mut loader, path, text, opts))
 }

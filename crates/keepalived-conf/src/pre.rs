@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Code, DiagMut, Diagnostic, Severity};
 use crate::load::{self, FileLoader};
 use crate::source::{FileId, SourceMap, Span};
+use crate::tree::Item;
 use crate::{Limits, Options};
 
 /// What a token is.
@@ -43,30 +44,62 @@ pub struct Line {
     pub tokens: Vec<Token>,
 }
 
+/// Where each byte of a [`Text`] comes from in its file.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// Byte `k` is at `base + k` (text copied straight from the file: almost every line).
+    Linear(u32),
+    /// Byte `k` is at `map[k]` (text produced by a `$NAME` expansion).
+    Map(Vec<u32>),
+}
+
 /// Text with, for every byte, its byte offset in `file`.
 #[derive(Debug, Clone)]
 struct Text {
     s: String,
-    origin: Vec<u32>,
+    origin: Origin,
     file: FileId,
 }
 
 impl Text {
+    /// File offset of byte `k` (`None` past the end).
+    fn at(&self, k: usize) -> Option<u32> {
+        match &self.origin {
+            Origin::Linear(base) => (k < self.s.len()).then(|| base + k as u32),
+            Origin::Map(m) => m.get(k).copied(),
+        }
+    }
     fn slice(&self, a: usize, b: usize) -> Self {
         Self {
             s: self.s[a..b].to_string(),
-            origin: self.origin[a..b].to_vec(),
+            origin: match &self.origin {
+                Origin::Linear(base) => Origin::Linear(base + a as u32),
+                Origin::Map(m) => Origin::Map(m[a..b].to_vec()),
+            },
             file: self.file,
         }
     }
+    /// The text from byte `a` on, reusing this text's buffers.
+    fn skip(mut self, a: usize) -> Self {
+        self.s.drain(..a);
+        match &mut self.origin {
+            Origin::Linear(base) => *base += a as u32,
+            Origin::Map(m) => {
+                m.drain(..a);
+            }
+        }
+        self
+    }
     fn span(&self, a: usize, b: usize) -> Span {
-        let start = self
-            .origin
-            .get(a)
-            .copied()
-            .unwrap_or_else(|| self.origin.last().map_or(0, |&o| o + 1));
+        let start = self.at(a).unwrap_or_else(|| {
+            if self.s.is_empty() {
+                0
+            } else {
+                self.at(self.s.len() - 1).map_or(0, |o| o + 1)
+            }
+        });
         let end = if b > a {
-            self.origin.get(b - 1).map_or(start, |&o| o + 1)
+            self.at(b - 1).map_or(start, |o| o + 1)
         } else {
             start
         };
@@ -76,13 +109,15 @@ impl Text {
             end: end.max(start),
         }
     }
-    fn trim(&self) -> Self {
-        let a = self.s.len() - self.s.trim_start().len();
-        let b = self.s.trim_end().len().max(a);
-        if a == 0 && b == self.s.len() {
-            return self.clone();
+    /// Without leading and trailing white space (in place: no copy).
+    fn trim(mut self) -> Self {
+        let b = self.s.trim_end().len();
+        self.s.truncate(b);
+        if let Origin::Map(m) = &mut self.origin {
+            m.truncate(b);
         }
-        self.slice(a, b)
+        let a = self.s.len() - self.s.trim_start().len();
+        if a == 0 { self } else { self.skip(a) }
     }
 }
 
@@ -119,7 +154,8 @@ pub(crate) struct Pre<'a> {
     budget_used: usize,
     limit_reported: bool,
     pwd: PathBuf,
-    pub(crate) out: Vec<Line>,
+    /// Tokens of every logical line, each line followed by [`Item::Eol`].
+    pub(crate) out: Vec<Item>,
 }
 
 const NAME_START: fn(u8) -> bool = |b| b.is_ascii_alphabetic() || b == b'_';
@@ -185,26 +221,20 @@ impl<'a> Pre<'a> {
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
         );
-        let text = self.map.file(file).text.clone();
-        let mut lines: Vec<(usize, &str)> = Vec::new();
-        let mut off = 0usize;
-        for l in text.split_inclusive('\n') {
-            let body = l.trim_end_matches(['\n', '\r']);
-            lines.push((off, body));
-            off += l.len();
-        }
-        let mut i = 0;
-        while i < lines.len() {
+        // borrowed out of the map (nothing reads it until parsing ends) and put back below
+        let text = self.map.take_text(file);
+        let mut lines = text.split_inclusive('\n').scan(0usize, |off, l| {
+            let at = *off;
+            *off += l.len();
+            Some((at, l.trim_end_matches(['\n', '\r'])))
+        });
+        while let Some((off, body)) = lines.next() {
             if self.limit_reported {
                 break;
             }
-            let (off, body) = lines[i];
-            i += 1;
-            let t = strip_comment(body, off, file);
-            let t = t.trim();
-            if t.s.is_empty() {
+            let Some(t) = line_text(body, off, file) else {
                 continue;
-            }
+            };
             // include detection happens before conditionals and substitution (manual)
             let first_end = t.s.find(char::is_whitespace).unwrap_or(t.s.len());
             let first = &t.s[..first_end];
@@ -220,11 +250,8 @@ impl<'a> Pre<'a> {
             if let Some((name, value)) = self.definition(&t) {
                 if value.s.trim() == "\\" {
                     let mut parts: Vec<String> = Vec::new();
-                    while i < lines.len() {
-                        let (o2, b2) = lines[i];
-                        i += 1;
-                        let l2 = strip_comment(b2, o2, file);
-                        let s2 = l2.s.trim_end();
+                    for (_, b2) in lines.by_ref() {
+                        let s2 = b2[..comment_start(b2)].trim_end();
                         if let Some(stripped) = s2.strip_suffix('\\') {
                             parts.push(stripped.to_string());
                         } else {
@@ -242,6 +269,8 @@ impl<'a> Pre<'a> {
             }
             self.process_line(t, 0);
         }
+        drop(lines);
+        self.map.put_text(file, text);
         self.pwd = saved_pwd;
         self.stack.pop();
     }
@@ -411,10 +440,9 @@ impl<'a> Pre<'a> {
                 .label("expected `@ID` or `@^ID`");
                 return;
             }
-            let id = &t.s[start..end];
-            let matches = self.config_id.as_deref() == Some(id);
+            let matches = self.config_id.as_deref() == Some(&t.s[start..end]);
             if matches != neg {
-                self.process_line(t.slice(end, t.s.len()), depth + 1);
+                self.process_line(t.skip(end), depth + 1);
             }
             return;
         }
@@ -444,11 +472,17 @@ impl<'a> Pre<'a> {
             self.process_line(expanded.slice(start, s.len()), depth + 1);
             return;
         }
-        let toks = self.tokenize(&expanded);
-        if !toks.is_empty() {
-            let n: usize = toks.iter().map(|t| t.text.len() + 8).sum();
-            if self.charge(n, toks[0].span) {
-                self.out.push(Line { tokens: toks });
+        let mark = self.out.len();
+        let n = self.tokenize(&expanded);
+        if self.out.len() > mark {
+            let span = match &self.out[mark] {
+                Item::Tok(t) => t.span,
+                Item::Eol => unreachable!("tokenize pushes tokens only"),
+            };
+            if self.charge(n, span) {
+                self.out.push(Item::Eol);
+            } else {
+                self.out.truncate(mark);
             }
         }
     }
@@ -645,7 +679,7 @@ impl<'a> Pre<'a> {
             count: 0,
             hit: None,
         };
-        self.expand_into(&t.s, &t.origin, None, None, 0, &mut st);
+        self.expand_into(&t.s, Some(&t), None, None, 0, &mut st);
         if let Some((name, at)) = st.hit {
             let span = t.span(at, at + 1);
             if !self.limit_reported {
@@ -670,7 +704,7 @@ impl<'a> Pre<'a> {
         (
             Some(Text {
                 s: st.out,
-                origin: st.origin,
+                origin: Origin::Map(st.origin),
                 file: t.file,
             }),
             true,
@@ -683,7 +717,7 @@ impl<'a> Pre<'a> {
     fn expand_into(
         &self,
         s: &str,
-        origin: &[u32],
+        origin: Option<&Text>,
         fixed: Option<u32>,
         top: Option<usize>,
         depth: usize,
@@ -692,7 +726,7 @@ impl<'a> Pre<'a> {
         let b = s.as_bytes();
         let mut i = 0usize;
         let mut lit_start = 0usize;
-        let at = |k: usize| fixed.unwrap_or_else(|| origin.get(k).copied().unwrap_or(0));
+        let at = |k: usize| fixed.unwrap_or_else(|| origin.and_then(|t| t.at(k)).unwrap_or(0));
         while i < b.len() {
             if st.hit.is_some() {
                 return;
@@ -743,7 +777,7 @@ impl<'a> Pre<'a> {
                 // processed, so `$X=...` lines inside it take effect in order
                 st.push(&value, |_| o);
             } else {
-                self.expand_into(&value, &[], Some(o), Some(top.unwrap_or(i)), depth + 1, st);
+                self.expand_into(&value, None, Some(o), Some(top.unwrap_or(i)), depth + 1, st);
             }
             i = end;
             lit_start = end;
@@ -755,9 +789,11 @@ impl<'a> Pre<'a> {
         st.push(&s[lit_start..], |k| at(lit_start + k));
     }
 
-    fn tokenize(&mut self, t: &Text) -> Vec<Token> {
+    /// Appends the tokens of `t` to `self.out`; returns their cost for the expansion budget
+    /// (text length + 8 per token).
+    fn tokenize(&mut self, t: &Text) -> usize {
         let b = t.s.as_bytes();
-        let mut toks = Vec::new();
+        let mut cost = 0usize;
         let mut i = 0usize;
         while i < b.len() {
             if b[i].is_ascii_whitespace() {
@@ -765,7 +801,8 @@ impl<'a> Pre<'a> {
                 continue;
             }
             if b[i] == b'{' || b[i] == b'}' {
-                toks.push(Token {
+                cost += 9;
+                self.out.push(Item::Tok(Token {
                     text: (b[i] as char).to_string(),
                     kind: if b[i] == b'{' {
                         TokenKind::Open
@@ -774,12 +811,29 @@ impl<'a> Pre<'a> {
                     },
                     quoted: false,
                     span: t.span(i, i + 1),
-                });
+                }));
                 i += 1;
                 continue;
             }
             let start = i;
-            let mut out: Vec<u8> = Vec::new();
+            // fast path: a plain word (no quote) is a slice of the line
+            while i < b.len() && !matches!(b[i], b'{' | b'}' | b'"' | b'\'') {
+                if b[i].is_ascii_whitespace() {
+                    break;
+                }
+                i += 1;
+            }
+            if i == b.len() || (b[i] != b'"' && b[i] != b'\'') {
+                cost += i - start + 8;
+                self.out.push(Item::Tok(Token {
+                    text: t.s[start..i].to_string(),
+                    kind: TokenKind::Word,
+                    quoted: false,
+                    span: t.span(start, i),
+                }));
+                continue;
+            }
+            let mut out: Vec<u8> = b[start..i].to_vec();
             let mut quoted = false;
             let mut quote: Option<u8> = None;
             while i < b.len() {
@@ -820,14 +874,16 @@ impl<'a> Pre<'a> {
                 .label("this quote is not closed")
                 .help("add the closing quote; a quoted string cannot span lines");
             }
-            toks.push(Token {
-                text: String::from_utf8_lossy(&out).into_owned(),
+            let text = String::from_utf8_lossy(&out).into_owned();
+            cost += text.len() + 8;
+            self.out.push(Item::Tok(Token {
+                text,
                 kind: TokenKind::Word,
                 quoted,
                 span: t.span(start, i),
-            });
+            }));
         }
-        toks
+        cost
     }
 }
 
@@ -886,8 +942,23 @@ fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
     }
 }
 
-/// Removes a `#`/`!` comment (outside quotes).
-fn strip_comment(body: &str, off: usize, file: FileId) -> Text {
+/// The line `body` (at byte `off` of `file`) without its comment and surrounding white space;
+/// None when nothing is left.
+fn line_text(body: &str, off: usize, file: FileId) -> Option<Text> {
+    let s = body[..comment_start(body)].trim_end();
+    let t = s.trim_start();
+    if t.is_empty() {
+        return None;
+    }
+    Some(Text {
+        s: t.to_string(),
+        origin: Origin::Linear((off + s.len() - t.len()) as u32),
+        file,
+    })
+}
+
+/// Where a `#`/`!` comment (outside quotes) starts in `body` (its length when there is none).
+fn comment_start(body: &str) -> usize {
     let b = body.as_bytes();
     let mut quote: Option<u8> = None;
     let mut end = b.len();
@@ -913,9 +984,7 @@ fn strip_comment(body: &str, off: usize, file: FileId) -> Text {
         }
         i += 1;
     }
-    let s = body[..end].to_string();
-    let origin = (0..end as u32).map(|k| off as u32 + k).collect();
-    Text { s, origin, file }
+    end
 }
 
 fn valid_name(s: &str) -> bool {

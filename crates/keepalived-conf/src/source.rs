@@ -116,6 +116,17 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Moves a file's text out (the preprocessor reads it while adding files); [`Self::put_text`]
+    /// puts it back.
+    pub(crate) fn take_text(&mut self, id: FileId) -> String {
+        std::mem::take(&mut self.files[id.0 as usize].text)
+    }
+
+    /// Puts back a text taken by [`Self::take_text`].
+    pub(crate) fn put_text(&mut self, id: FileId, text: String) {
+        self.files[id.0 as usize].text = text;
+    }
+
     /// All files, in the order they were read.
     pub fn files(&self) -> &[SourceFile] {
         &self.files

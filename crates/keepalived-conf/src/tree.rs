@@ -1,7 +1,7 @@
 //! Block tree: statements (`keyword args... [{ ... }]`) built from the preprocessed lines.
 
 use crate::diag::{Code, Diagnostic, Severity};
-use crate::pre::{Line, Token, TokenKind};
+use crate::pre::{Token, TokenKind};
 use crate::source::Span;
 
 /// One statement: a keyword, its arguments on the same line, and an optional block.
@@ -47,20 +47,16 @@ impl Node {
     }
 }
 
-enum Item {
+/// The preprocessor's output: the tokens of every logical line, each line followed by `Eol`
+/// (one flat list, so no vector per line).
+#[derive(Debug)]
+pub(crate) enum Item {
     Tok(Token),
     Eol,
 }
 
-/// Builds the statement tree from logical lines.
-pub(crate) fn build(lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
-    let mut items = Vec::new();
-    for l in lines {
-        for t in l.tokens {
-            items.push(Item::Tok(t));
-        }
-        items.push(Item::Eol);
-    }
+/// Builds the statement tree from the preprocessed tokens.
+pub(crate) fn build(items: Vec<Item>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     let mut p = Parser {
         items,
         pos: 0,
@@ -162,7 +158,12 @@ impl Parser<'_> {
     }
 
     fn statement(&mut self, keyword: Token, depth: usize) -> Node {
-        let mut args = Vec::new();
+        // exact size: the tree of a large file holds many small argument lists
+        let n = self.items[self.pos..]
+            .iter()
+            .take_while(|it| matches!(it, Item::Tok(t) if t.kind == TokenKind::Word))
+            .count();
+        let mut args = Vec::with_capacity(n);
         loop {
             match self.items.get(self.pos) {
                 Some(Item::Tok(t)) if t.kind == TokenKind::Word => {
@@ -249,6 +250,8 @@ impl Parser<'_> {
             };
         }
         let close = self.block_items(Some(open), &mut items, depth + 1);
+        // most blocks are small: give back the growth slack (the tree of a large file is big)
+        items.shrink_to_fit();
         Block { open, close, items }
     }
 }
