@@ -1,8 +1,8 @@
 //! The VRRP subsystem: raw sockets in, machine outputs out.
 //!
-//! One thread per (interface, family) blocks in `recv` on its raw socket ([`io`]) and feeds a
+//! One thread per (interface, family) blocks in `recv` on its raw socket (module `io`) and feeds a
 //! channel, which also carries the daemon's [`Command`]s, link-state changes (`lvs-vip`'s
-//! [`LinkMonitor`]) and `vrrp_script` results ([`track`]). The subsystem's thread owns the
+//! [`LinkMonitor`]) and `vrrp_script` results (module `track`). The subsystem's thread owns the
 //! machines and sleeps on that channel until the earliest deadline the machines report.
 //!
 //! # Units
