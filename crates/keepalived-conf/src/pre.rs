@@ -4,6 +4,7 @@
 //! The output is a list of logical lines of [`Token`]s; every token keeps the span of the text it
 //! came from (for text produced by an expansion, the span of the `$NAME` reference).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +28,7 @@ pub enum TokenKind {
 /// One token of a logical line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// The text after quote removal and escape processing.
+    /// The text after quote removal and escape processing (empty for a brace: see `kind`).
     pub text: String,
     /// Word or brace.
     pub kind: TokenKind,
@@ -46,22 +47,47 @@ pub struct Line {
 
 /// Where each byte of a [`Text`] comes from in its file.
 #[derive(Debug, Clone)]
-enum Origin {
-    /// Byte `k` is at `base + k` (text copied straight from the file: almost every line).
+enum Origin<'a> {
+    /// Byte `k` is at `base + k` (text straight from the file: almost every line).
     Linear(u32),
     /// Byte `k` is at `map[k]` (text produced by a `$NAME` expansion).
-    Map(Vec<u32>),
+    Map(Cow<'a, [u32]>),
 }
 
-/// Text with, for every byte, its byte offset in `file`.
+/// Text with, for every byte, its byte offset in `file`. Borrows the file's text (or an
+/// expansion's output) where it can.
 #[derive(Debug, Clone)]
-struct Text {
-    s: String,
-    origin: Origin,
+struct Text<'a> {
+    s: Cow<'a, str>,
+    origin: Origin<'a>,
     file: FileId,
 }
 
-impl Text {
+/// `s[a..b]`, without a copy.
+fn cut_str(s: Cow<'_, str>, a: usize, b: usize) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(x) => Cow::Borrowed(&x[a..b]),
+        Cow::Owned(mut x) => {
+            x.truncate(b);
+            x.drain(..a);
+            Cow::Owned(x)
+        }
+    }
+}
+
+/// `m[a..b]`, without a copy.
+fn cut_map(m: Cow<'_, [u32]>, a: usize, b: usize) -> Cow<'_, [u32]> {
+    match m {
+        Cow::Borrowed(x) => Cow::Borrowed(&x[a..b]),
+        Cow::Owned(mut x) => {
+            x.truncate(b);
+            x.drain(..a);
+            Cow::Owned(x)
+        }
+    }
+}
+
+impl<'a> Text<'a> {
     /// File offset of byte `k` (`None` past the end).
     fn at(&self, k: usize) -> Option<u32> {
         match &self.origin {
@@ -69,26 +95,32 @@ impl Text {
             Origin::Map(m) => m.get(k).copied(),
         }
     }
-    fn slice(&self, a: usize, b: usize) -> Self {
-        Self {
-            s: self.s[a..b].to_string(),
+    /// Bytes `a..b`, borrowed from this text.
+    fn slice(&self, a: usize, b: usize) -> Text<'_> {
+        Text {
+            s: Cow::Borrowed(&self.s[a..b]),
             origin: match &self.origin {
                 Origin::Linear(base) => Origin::Linear(base + a as u32),
-                Origin::Map(m) => Origin::Map(m[a..b].to_vec()),
+                Origin::Map(m) => Origin::Map(Cow::Borrowed(&m[a..b])),
+            },
+            file: self.file,
+        }
+    }
+    /// Bytes `a..b`, reusing this text's buffers.
+    fn cut(self, a: usize, b: usize) -> Self {
+        Self {
+            s: cut_str(self.s, a, b),
+            origin: match self.origin {
+                Origin::Linear(base) => Origin::Linear(base + a as u32),
+                Origin::Map(m) => Origin::Map(cut_map(m, a, b)),
             },
             file: self.file,
         }
     }
     /// The text from byte `a` on, reusing this text's buffers.
-    fn skip(mut self, a: usize) -> Self {
-        self.s.drain(..a);
-        match &mut self.origin {
-            Origin::Linear(base) => *base += a as u32,
-            Origin::Map(m) => {
-                m.drain(..a);
-            }
-        }
-        self
+    fn skip(self, a: usize) -> Self {
+        let b = self.s.len();
+        self.cut(a, b)
     }
     fn span(&self, a: usize, b: usize) -> Span {
         let start = self.at(a).unwrap_or_else(|| {
@@ -109,15 +141,14 @@ impl Text {
             end: end.max(start),
         }
     }
-    /// Without leading and trailing white space (in place: no copy).
-    fn trim(mut self) -> Self {
+    /// Without leading and trailing white space (no copy).
+    fn trim(self) -> Self {
         let b = self.s.trim_end().len();
-        self.s.truncate(b);
-        if let Origin::Map(m) = &mut self.origin {
-            m.truncate(b);
+        let a = b - self.s[..b].trim_start().len();
+        if a == 0 && b == self.s.len() {
+            return self;
         }
-        let a = self.s.len() - self.s.trim_start().len();
-        if a == 0 { self } else { self.skip(a) }
+        self.cut(a, b)
     }
 }
 
@@ -276,7 +307,7 @@ impl<'a> Pre<'a> {
     }
 
     /// Parses `$NAME=value` at the start of `t` (already trimmed).
-    fn definition(&self, t: &Text) -> Option<(String, Text)> {
+    fn definition<'t>(&self, t: &'t Text<'_>) -> Option<(String, Text<'t>)> {
         let b = t.s.as_bytes();
         if b.first() != Some(&b'$') || b.len() < 3 || !NAME_START(b[1]) {
             return None;
@@ -291,7 +322,7 @@ impl<'a> Pre<'a> {
         Some((t.s[1..j].to_string(), t.slice(j + 1, t.s.len()).trim()))
     }
 
-    fn include(&mut self, plain: bool, line: &Text, arg: &Text) {
+    fn include(&mut self, plain: bool, line: &Text<'_>, arg: &Text<'_>) {
         let span = line.span(0, line.s.len());
         let sev = if plain {
             Severity::Warning
@@ -403,7 +434,7 @@ impl<'a> Pre<'a> {
     }
 
     /// Conditionals, definitions, sequences, expansion, then tokenisation of one logical line.
-    fn process_line(&mut self, t: Text, depth: usize) {
+    fn process_line(&mut self, t: Text<'_>, depth: usize) {
         if self.limit_reported {
             return;
         }
@@ -449,7 +480,12 @@ impl<'a> Pre<'a> {
         if let Some((name, value)) = self.definition(&t) {
             let span = t.span(0, t.s.len());
             if self.charge(value.s.len() + name.len(), span) {
-                self.defs.insert(name, Def { value: value.s });
+                self.defs.insert(
+                    name,
+                    Def {
+                        value: value.s.into_owned(),
+                    },
+                );
             }
             return;
         }
@@ -462,7 +498,7 @@ impl<'a> Pre<'a> {
         if changed {
             // a multi-line definition yields several lines; each is processed again
             let mut start = 0;
-            let s = expanded.s.clone();
+            let s = &expanded.s;
             for (i, b) in s.bytes().enumerate() {
                 if b == b'\n' {
                     self.process_line(expanded.slice(start, i), depth + 1);
@@ -488,7 +524,7 @@ impl<'a> Pre<'a> {
     }
 
     /// `~SEQ(var, [start,] [step,] end) rest`, `~SEQx(...)`, `~LST(var, v1, ...)`.
-    fn sequence(&mut self, t: Text, depth: usize) {
+    fn sequence(&mut self, t: Text<'_>, depth: usize) {
         let hex = t.s.starts_with("~SEQx(");
         let lst = t.s.starts_with("~LST(");
         let open = if hex { 5 } else { 4 };
@@ -669,7 +705,7 @@ impl<'a> Pre<'a> {
 
     /// Expands parameters recursively (a value's own references are expanded in turn), in one
     /// pass linear in the output size. Returns None when a limit was hit.
-    fn expand(&mut self, t: Text) -> (Option<Text>, bool) {
+    fn expand<'t>(&mut self, t: Text<'t>) -> (Option<Text<'t>>, bool) {
         if !t.s.contains('$') {
             return (Some(t), false);
         }
@@ -703,8 +739,8 @@ impl<'a> Pre<'a> {
         }
         (
             Some(Text {
-                s: st.out,
-                origin: Origin::Map(st.origin),
+                s: Cow::Owned(st.out),
+                origin: Origin::Map(Cow::Owned(st.origin)),
                 file: t.file,
             }),
             true,
@@ -717,7 +753,7 @@ impl<'a> Pre<'a> {
     fn expand_into(
         &self,
         s: &str,
-        origin: Option<&Text>,
+        origin: Option<&Text<'_>>,
         fixed: Option<u32>,
         top: Option<usize>,
         depth: usize,
@@ -791,7 +827,7 @@ impl<'a> Pre<'a> {
 
     /// Appends the tokens of `t` to `self.out`; returns their cost for the expansion budget
     /// (text length + 8 per token).
-    fn tokenize(&mut self, t: &Text) -> usize {
+    fn tokenize(&mut self, t: &Text<'_>) -> usize {
         let b = t.s.as_bytes();
         let mut cost = 0usize;
         let mut i = 0usize;
@@ -803,7 +839,8 @@ impl<'a> Pre<'a> {
             if b[i] == b'{' || b[i] == b'}' {
                 cost += 9;
                 self.out.push(Item::Tok(Token {
-                    text: (b[i] as char).to_string(),
+                    // the kind says which brace; no allocation for it
+                    text: String::new(),
                     kind: if b[i] == b'{' {
                         TokenKind::Open
                     } else {
@@ -944,14 +981,14 @@ fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
 
 /// The line `body` (at byte `off` of `file`) without its comment and surrounding white space;
 /// None when nothing is left.
-fn line_text(body: &str, off: usize, file: FileId) -> Option<Text> {
+fn line_text(body: &str, off: usize, file: FileId) -> Option<Text<'_>> {
     let s = body[..comment_start(body)].trim_end();
     let t = s.trim_start();
     if t.is_empty() {
         return None;
     }
     Some(Text {
-        s: t.to_string(),
+        s: Cow::Borrowed(t),
         origin: Origin::Linear((off + s.len() - t.len()) as u32),
         file,
     })
