@@ -382,7 +382,8 @@ struct GarpSchedule {
 /// must drain [`poll_output`](Self::poll_output) until it returns `None`, then ask
 /// [`poll_timeout`](Self::poll_timeout) for the next deadline and call `handle_timeout` once the
 /// clock reaches it (a late call is fine; an early one does nothing). Outputs come out in the
-/// order they must be carried out (for example: state change, add addresses, advert, GARPs).
+/// order they must be carried out (for example, on becoming Master: state change, advert, add
+/// addresses, GARPs, as RFC 9568 §6.4.2 orders them).
 ///
 /// ```no_run
 /// use std::net::IpAddr;
@@ -831,8 +832,12 @@ impl Instance {
             _ => NewMasterReason::MasterNoResponse,
         };
         self.change(now, from, reason);
-        self.out.push_back(Output::AddAddresses(self.addrs.clone()));
+        // RFC 9568 §6.4.2 order: the advert first (it stops the other backups' timers and
+        // demotes a lower-priority master as early as possible), then the addresses, then the
+        // gratuitous ARPs / NAs that point the LAN at them. Adding the addresses takes a
+        // netlink round trip the advert need not wait for.
         self.send_advert(self.effective);
+        self.out.push_back(Output::AddAddresses(self.addrs.clone()));
         self.adver_timer = Some(now + self.cfg.advert_interval.as_duration());
         self.start_burst(now, self.cfg.garp.master_repeat);
         if let Some(d) = self.cfg.garp.master_delay {

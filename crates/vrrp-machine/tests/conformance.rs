@@ -385,7 +385,7 @@ fn outputs_of_a_takeover_come_in_order() {
             _ => "other",
         })
         .collect();
-    assert_eq!(kinds, ["state", "add", "advert", "garp", "notify"]);
+    assert_eq!(kinds, ["state", "advert", "add", "garp", "notify"]);
 }
 
 #[test]
