@@ -28,7 +28,9 @@ pub struct FsLoader;
 impl FileLoader for FsLoader {
     fn read(&mut self, path: &Path) -> io::Result<String> {
         let bytes = std::fs::read(path)?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        // valid UTF-8 (the usual case) is kept without a copy
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
     fn list_dir(&mut self, dir: &Path) -> io::Result<Vec<String>> {
         let dir = if dir.as_os_str().is_empty() {

@@ -254,6 +254,9 @@ impl<'a> Pre<'a> {
         );
         // borrowed out of the map (nothing reads it until parsing ends) and put back below
         let text = self.map.take_text(file);
+        // about one item per 6 bytes of a dense configuration (capacity never touched costs
+        // no memory)
+        self.out.reserve(text.len() / 4);
         let mut lines = text.split_inclusive('\n').scan(0usize, |off, l| {
             let at = *off;
             *off += l.len();

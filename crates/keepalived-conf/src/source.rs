@@ -40,11 +40,7 @@ pub struct SourceFile {
 impl SourceFile {
     fn new(path: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         Self {
             path,
             text,
