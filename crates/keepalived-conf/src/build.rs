@@ -545,9 +545,14 @@ impl<'d> Builder<'d> {
 
     // ---------------------------------------------------------------- top level
 
-    pub(crate) fn config(&mut self, nodes: &[Node]) -> Config {
+    /// Builds the model, dropping each top-level statement once it is used (the tree of a large
+    /// file is then never held whole next to the model).
+    pub(crate) fn config(&mut self, nodes: Vec<Node>) -> Config {
         let mut c = Config::default();
+        c.virtual_servers
+            .reserve_exact(nodes.iter().filter(|n| n.kw() == "virtual_server").count());
         for n in nodes {
+            let n = &n;
             match n.kw() {
                 "global_defs" => {
                     if let Some(b) = self.block(n) {

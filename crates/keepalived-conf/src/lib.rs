@@ -179,7 +179,7 @@ fn parse_owned(
         std::mem::take(&mut p.out)
     };
     let nodes = tree::build(items, &mut diagnostics);
-    let config = build::Builder::new(&mut diagnostics, opts.strict).config(&nodes);
+    let config = build::Builder::new(&mut diagnostics, opts.strict).config(nodes);
     for d in &mut diagnostics {
         d.resolve(&sources);
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Code, DiagMut, Diagnostic, Severity};
 use crate::load::{self, FileLoader};
 use crate::source::{FileId, SourceMap, Span};
-use crate::tree::Item;
+use crate::tree::{Item, Items};
 use crate::{Limits, Options};
 
 /// What a token is.
@@ -186,7 +186,7 @@ pub(crate) struct Pre<'a> {
     limit_reported: bool,
     pwd: PathBuf,
     /// Tokens of every logical line, each line followed by [`Item::Eol`].
-    pub(crate) out: Vec<Item>,
+    pub(crate) out: Items,
 }
 
 const NAME_START: fn(u8) -> bool = |b| b.is_ascii_alphabetic() || b == b'_';
@@ -211,7 +211,7 @@ impl<'a> Pre<'a> {
             budget_used: 0,
             limit_reported: false,
             pwd: PathBuf::new(),
-            out: Vec::new(),
+            out: Items::default(),
         }
     }
 
@@ -254,9 +254,6 @@ impl<'a> Pre<'a> {
         );
         // borrowed out of the map (nothing reads it until parsing ends) and put back below
         let text = self.map.take_text(file);
-        // about one item per 6 bytes of a dense configuration (capacity never touched costs
-        // no memory)
-        self.out.reserve(text.len() / 4);
         let mut lines = text.split_inclusive('\n').scan(0usize, |off, l| {
             let at = *off;
             *off += l.len();
@@ -514,9 +511,9 @@ impl<'a> Pre<'a> {
         let mark = self.out.len();
         let n = self.tokenize(&expanded);
         if self.out.len() > mark {
-            let span = match &self.out[mark] {
-                Item::Tok(t) => t.span,
-                Item::Eol => unreachable!("tokenize pushes tokens only"),
+            let span = match self.out.get(mark) {
+                Some(Item::Tok(t)) => t.span,
+                _ => unreachable!("tokenize pushes tokens only"),
             };
             if self.charge(n, span) {
                 self.out.push(Item::Eol);

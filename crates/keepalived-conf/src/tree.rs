@@ -55,11 +55,61 @@ pub(crate) enum Item {
     Eol,
 }
 
+/// Items per chunk of [`Items`].
+const CHUNK: usize = 4096;
+
+/// The preprocessor's output, in fixed-size chunks: the tree builder frees each chunk once it
+/// has moved past it, so a large file's token list and its tree are not both held whole.
+#[derive(Debug, Default)]
+pub(crate) struct Items {
+    chunks: Vec<Vec<Item>>,
+    len: usize,
+}
+
+impl Items {
+    pub(crate) fn push(&mut self, it: Item) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(it),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(it);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&Item> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Item> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    /// Keeps the first `n` items.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        self.chunks.truncate(n.div_ceil(CHUNK));
+        if let Some(c) = self.chunks.last_mut() {
+            c.truncate(n - (n - 1) / CHUNK * CHUNK);
+        }
+        self.len = n;
+    }
+}
+
 /// Builds the statement tree from the preprocessed tokens.
-pub(crate) fn build(items: Vec<Item>, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
+pub(crate) fn build(items: Items, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     let mut p = Parser {
         items,
         pos: 0,
+        freed: 0,
         diags,
     };
     let mut out = Vec::new();
@@ -68,8 +118,10 @@ pub(crate) fn build(items: Vec<Item>, diags: &mut Vec<Diagnostic>) -> Vec<Node> 
 }
 
 struct Parser<'d> {
-    items: Vec<Item>,
+    items: Items,
     pos: usize,
+    /// Chunks before this one are freed (the cursor never moves back).
+    freed: usize,
     diags: &'d mut Vec<Diagnostic>,
 }
 
@@ -79,9 +131,22 @@ impl Parser<'_> {
     /// Moves the token at the cursor out of the list (every token is consumed exactly once, so
     /// no copy of its text is needed); leaves an end-of-line marker in its place.
     fn take(&mut self) -> Token {
-        match std::mem::replace(&mut self.items[self.pos], Item::Eol) {
-            Item::Tok(t) => t,
-            Item::Eol => unreachable!("take() is only called on a token"),
+        match self
+            .items
+            .get_mut(self.pos)
+            .map(|it| std::mem::replace(it, Item::Eol))
+        {
+            Some(Item::Tok(t)) => t,
+            _ => unreachable!("take() is only called on a token"),
+        }
+    }
+
+    /// Frees the chunks the cursor has left.
+    fn release(&mut self) {
+        let c = (self.pos / CHUNK).min(self.items.chunks.len());
+        while self.freed < c {
+            self.items.chunks[self.freed] = Vec::new();
+            self.freed += 1;
         }
     }
 
@@ -94,6 +159,7 @@ impl Parser<'_> {
         depth: usize,
     ) -> Option<Span> {
         loop {
+            self.release();
             match self.items.get(self.pos) {
                 None => {
                     if let Some(o) = open {
@@ -159,10 +225,11 @@ impl Parser<'_> {
 
     fn statement(&mut self, keyword: Token, depth: usize) -> Node {
         // exact size: the tree of a large file holds many small argument lists
-        let n = self.items[self.pos..]
-            .iter()
-            .take_while(|it| matches!(it, Item::Tok(t) if t.kind == TokenKind::Word))
-            .count();
+        let mut n = 0;
+        while matches!(self.items.get(self.pos + n), Some(Item::Tok(t)) if t.kind == TokenKind::Word)
+        {
+            n += 1;
+        }
         let mut args = Vec::with_capacity(n);
         loop {
             match self.items.get(self.pos) {
@@ -253,5 +320,100 @@ impl Parser<'_> {
         // most blocks are small: give back the growth slack (the tree of a large file is big)
         items.shrink_to_fit();
         Block { open, close, items }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn word(i: usize) -> Item {
+        Item::Tok(Token {
+            text: i.to_string(),
+            kind: TokenKind::Word,
+            quoted: false,
+            span: Span {
+                file: FileId(0),
+                start: i as u32,
+                end: i as u32 + 1,
+            },
+        })
+    }
+
+    fn text(it: Option<&Item>) -> Option<&str> {
+        match it? {
+            Item::Tok(t) => Some(&t.text),
+            Item::Eol => None,
+        }
+    }
+
+    #[test]
+    fn items_truncate_across_chunks() {
+        let mut items = Items::default();
+        for i in 0..2 * CHUNK + 5 {
+            items.push(word(i));
+        }
+        assert_eq!(items.len(), 2 * CHUNK + 5);
+        assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
+        items.truncate(2 * CHUNK);
+        assert_eq!(items.len(), 2 * CHUNK);
+        assert!(items.get(2 * CHUNK).is_none());
+        assert_eq!(items.chunks.len(), 2);
+        items.truncate(CHUNK + 1);
+        assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
+        assert!(items.get(CHUNK + 1).is_none());
+        items.push(word(7));
+        assert_eq!(text(items.get(CHUNK + 1)), Some("7"));
+        items.truncate(0);
+        assert_eq!(items.len(), 0);
+        assert!(items.get(0).is_none());
+    }
+
+    /// A statement whose arguments and block straddle chunk boundaries (and chunks freed
+    /// behind the cursor) gives the same tree.
+    #[test]
+    fn statements_across_chunks() {
+        let mut items = Items::default();
+        let n = 3 * CHUNK;
+        for s in 0..n / 4 {
+            // `s { s+1 }` with an argument: 4 tokens + 2 line ends
+            items.push(word(s));
+            items.push(word(s + 1));
+            items.push(Item::Tok(Token {
+                text: String::new(),
+                kind: TokenKind::Open,
+                quoted: false,
+                span: Span {
+                    file: FileId(0),
+                    start: 0,
+                    end: 1,
+                },
+            }));
+            items.push(Item::Eol);
+            items.push(Item::Tok(Token {
+                text: String::new(),
+                kind: TokenKind::Close,
+                quoted: false,
+                span: Span {
+                    file: FileId(0),
+                    start: 1,
+                    end: 2,
+                },
+            }));
+            items.push(Item::Eol);
+        }
+        let mut diags = Vec::new();
+        let nodes = build(items, &mut diags);
+        assert!(diags.is_empty());
+        assert_eq!(nodes.len(), n / 4);
+        for (s, node) in nodes.iter().enumerate() {
+            assert_eq!(node.kw(), s.to_string());
+            assert_eq!(node.args.len(), 1);
+            assert_eq!(node.args[0].text, (s + 1).to_string());
+            let b = node.block.as_ref().expect("block");
+            assert!(b.items.is_empty());
+            assert!(b.close.is_some());
+        }
     }
 }
