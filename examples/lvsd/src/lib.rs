@@ -1,12 +1,13 @@
 //! The glue of `lvsd`, a keepalived drop-in composed from the lvs-rs crates.
 //!
-//! First increment: the VRRP side (`lvsd -P`) over IPv4.
-//!
+//! * [`daemon`]: the process: starts the subsystems ([`side::Side`]), turns signals into
+//!   [`side::Command`]s (SIGHUP reload, SIGTERM stop), serves [`control`] (`lvsd status`),
+//!   [`metrics`] (Prometheus) and [`notify`] (systemd), all reading [`status::Shared`].
 //! * [`conf`]: `keepalived.conf` (parsed by `keepalived-conf`) into `vrrp-machine` configurations.
-//! * [`vrrp`]: the run loop: one raw IP protocol 112 socket per interface, received datagrams
-//!   validated by `vrrp-packet` and fed to the machines, their outputs carried out (adverts,
-//!   VIPs through `lvs-vip`, gratuitous ARPs through `lvs-vip`'s `Announcer`, notify scripts),
-//!   SIGTERM/SIGINT turned into a Shutdown of every instance.
+//! * [`vrrp`]: the VRRP side (`lvsd -P`): raw IP protocol 112 sockets for IPv4 and IPv6,
+//!   received datagrams validated by `vrrp-packet` and fed to the machines (sync groups,
+//!   tracking, link state), their outputs carried out (adverts, VIPs and VMACs through `lvs-vip`,
+//!   gratuitous ARPs / unsolicited NAs, notify scripts as argument vectors).
 //! * [`check`]: the IPVS + checkers side (`lvsd -C`): every `virtual_server` programmed in one
 //!   batch at start, then kept in line with `lvs-check`'s pools; reloads reconcile against the
 //!   kernel's dump; a kernel without IPVS is a [`check::CheckError::NoIpvs`] (VRRP runs on).
@@ -36,8 +37,19 @@ pub mod vrrp;
 
 use std::io::Write;
 
-/// `lvsd -t`: prints every diagnostic to `out`, returns the process exit code (0 = usable, 1 =
-/// errors), like `keepalived -t`.
+/// keepalived's exit status for a configuration it refuses (`KEEPALIVED_EXIT_CONFIG`): `lvsd -t`
+/// uses it too, so scripts written for `keepalived -t` read lvsd's verdict the same way.
+pub const EXIT_CONFIG: i32 = 5;
+
+/// `lvsd -t`: prints every diagnostic to `out`, returns the process exit code: 0 = usable,
+/// [`EXIT_CONFIG`] (5) = errors, like `keepalived -t`.
+///
+/// ```
+/// let parsed = keepalived_conf::parse_str("vrrp_instance VI_1 {\n  priority 100\n}\n", &Default::default());
+/// let mut out = Vec::new();
+/// assert_eq!(lvsd::config_test(&parsed, &mut out), lvsd::EXIT_CONFIG);
+/// assert!(String::from_utf8_lossy(&out).contains("interface"));
+/// ```
 pub fn config_test(parsed: &keepalived_conf::ParseOutput, out: &mut impl Write) -> i32 {
     for d in &parsed.diagnostics {
         let _ = writeln!(out, "{d}");
@@ -51,5 +63,9 @@ pub fn config_test(parsed: &keepalived_conf::ParseOutput, out: &mut impl Write) 
     for p in &problems {
         let _ = writeln!(out, "error: {p}");
     }
-    i32::from(parsed.has_errors() || !problems.is_empty())
+    if parsed.has_errors() || !problems.is_empty() {
+        EXIT_CONFIG
+    } else {
+        0
+    }
 }

@@ -23,8 +23,7 @@ fn lvsd(args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
-/// `-t` refuses what keepalived refuses. keepalived 2.2.7 exits 5 (KEEPALIVED_EXIT_CONFIG);
-/// lvsd exits 1 for now (see the README: a switch to 5 is proposed), both non-zero.
+/// `-t` refuses what keepalived refuses, with keepalived's exit status 5 (KEEPALIVED_EXIT_CONFIG).
 #[test]
 fn config_test_refuses_what_keepalived_refuses() {
     let dir = Scratch::new("opscli-t");
@@ -36,14 +35,18 @@ fn config_test_refuses_what_keepalived_refuses() {
     .expect("write");
     let bad = bad.to_str().expect("utf-8 path");
     let (code, out) = lvsd(&["-t", "-f", bad]);
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, Some(lvsd::EXIT_CONFIG), "{out}");
     assert!(out.contains("virtual_router_id"), "{out}");
     if have("keepalived") {
         let k = Command::new(lvs_testkit::which("keepalived").expect("keepalived"))
             .args(["-t", "-f", bad])
             .output()
             .expect("keepalived -t");
-        assert!(!k.status.success(), "keepalived accepted the bad config");
+        assert_eq!(
+            k.status.code(),
+            Some(lvsd::EXIT_CONFIG),
+            "keepalived's verdict on the bad config"
+        );
     } else {
         eprintln!("SKIP config_test_refuses_what_keepalived_refuses (judge part): no keepalived");
     }

@@ -223,7 +223,7 @@ fn config_test_exit_codes() {
         .output()
         .expect("lvsd -t");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(lvsd::EXIT_CONFIG), "{err}");
     assert!(err.contains("virtual_router_id"), "{err}");
 }
 
