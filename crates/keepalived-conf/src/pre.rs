@@ -1,8 +1,10 @@
 //! Lexer and preprocessor: comments, quoted strings, `include`, `@`/`@^` conditionals,
 //! `$NAME=value` definitions (also multi-line), `$NAME`/`${NAME}` expansion, `~SEQ`/`~SEQx`/`~LST`.
 //!
-//! The output is a list of logical lines of [`Token`]s; every token keeps the span of the text it
-//! came from (for text produced by an expansion, the span of the `$NAME` reference).
+//! The output is one flat list of [`Token`]s, each logical line (keepalived is line oriented: a
+//! keyword's arguments end at the line end) followed by a line-end marker; every token keeps the
+//! span of the text it came from (for text produced by an expansion, the span of the `$NAME`
+//! reference).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -36,13 +38,6 @@ pub struct Token {
     pub quoted: bool,
     /// Where it came from.
     pub span: Span,
-}
-
-/// A logical line (keepalived is line oriented: a keyword's arguments end at the line end).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// Tokens, never empty.
-    pub tokens: Vec<Token>,
 }
 
 /// Where each byte of a [`Text`] comes from in its file.
