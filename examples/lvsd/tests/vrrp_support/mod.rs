@@ -84,9 +84,15 @@ impl Pair {
 
     pub(crate) fn start_path(&self, ns: &Netns, conf: &Path, log: &str) -> Child {
         let err = File::create(self.logs.0.join(log)).expect("log file");
+        // Its own control socket and dump file: the default /run/lvsd/lvsd.sock is shared by
+        // every namespace (and the host), and a test must leave nothing behind.
         ns.cmd(env!("CARGO_BIN_EXE_lvsd"))
             .args(["-P", "-l", "-n", "-D", "-f"])
             .arg(conf)
+            .arg("--control")
+            .arg(self.logs.0.join(format!("{log}.sock")))
+            .arg("--dump-file")
+            .arg(self.logs.0.join(format!("{log}.json")))
             .stdout(Stdio::null())
             .stderr(err)
             .spawn()
