@@ -95,13 +95,17 @@ impl SyncGroup {
     }
 
     /// The next output and the index of the member it belongs to.
+    ///
+    /// Members take turns, one output each: every member's outputs keep their own order
+    /// (state change, advert, addresses, announcements, notify), and a group that moves
+    /// together sends all its adverts before any member's slower address work begins.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<(usize, Output)> {
         let n = self.members.len();
         for k in 0..n {
             let i = (self.next + k) % n;
             if let Some(o) = self.members[i].poll_output() {
-                self.next = i;
+                self.next = (i + 1) % n;
                 return Some((i, o));
             }
         }
@@ -152,5 +156,47 @@ impl SyncGroup {
             }
             before = after;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Interval, Version};
+
+    #[test]
+    fn a_group_moving_to_master_sends_every_advert_before_any_address_work() {
+        let now = Instant::ZERO;
+        let member = |vrid, vip: &str| {
+            let cfg = Config::new(
+                Version::V3,
+                vrid,
+                100,
+                Interval::DEFAULT,
+                "192.0.2.1".parse().unwrap(),
+                vec![vip.parse().unwrap()],
+            );
+            Instance::new(cfg, now).unwrap()
+        };
+        let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
+        g.handle_input(now, 0, Input::Startup);
+        g.handle_input(now, 1, Input::Startup);
+        while g.poll_output().is_some() {}
+        let t = g.poll_timeout().unwrap();
+        g.handle_timeout(t);
+        let mut kinds = Vec::new();
+        while let Some((i, o)) = g.poll_output() {
+            match o {
+                Output::Transmit(_) => kinds.push(format!("advert{i}")),
+                Output::AddAddresses(_) => kinds.push(format!("add{i}")),
+                _ => {}
+            }
+        }
+        assert_eq!(g.member(0).state(), State::Master);
+        assert_eq!(g.member(1).state(), State::Master);
+        let last_advert = kinds.iter().rposition(|k| k.starts_with("advert")).unwrap();
+        let first_add = kinds.iter().position(|k| k.starts_with("add")).unwrap();
+        assert!(last_advert < first_add, "{kinds:?}");
+        assert_eq!(kinds.iter().filter(|k| k.starts_with("add")).count(), 2);
     }
 }
