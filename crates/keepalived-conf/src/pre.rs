@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Code, DiagMut, Diagnostic, Severity};
 use crate::load::{self, FileLoader};
 use crate::source::{FileId, SourceMap, Span};
-use crate::tree::{Item, Items};
+use crate::tree::Items;
 use crate::{Limits, Options};
 
 /// What a token is.
@@ -180,7 +180,7 @@ pub(crate) struct Pre<'a> {
     budget_used: usize,
     limit_reported: bool,
     pwd: PathBuf,
-    /// Tokens of every logical line, each line followed by [`Item::Eol`].
+    /// Tokens of every logical line, with its line ends.
     pub(crate) out: Items,
 }
 
@@ -505,13 +505,10 @@ impl<'a> Pre<'a> {
         }
         let mark = self.out.len();
         let n = self.tokenize(&expanded);
-        if self.out.len() > mark {
-            let span = match self.out.get(mark) {
-                Some(Item::Tok(t)) => t.span,
-                _ => unreachable!("tokenize pushes tokens only"),
-            };
+        // the line's first token, if it has any
+        if let Some(span) = self.out.get(mark).map(|t| t.span) {
             if self.charge(n, span) {
-                self.out.push(Item::Eol);
+                self.out.end_line();
             } else {
                 self.out.truncate(mark);
             }
@@ -833,7 +830,7 @@ impl<'a> Pre<'a> {
             }
             if b[i] == b'{' || b[i] == b'}' {
                 cost += 9;
-                self.out.push(Item::Tok(Token {
+                self.out.push(Token {
                     // the kind says which brace; no allocation for it
                     text: String::new(),
                     kind: if b[i] == b'{' {
@@ -843,7 +840,7 @@ impl<'a> Pre<'a> {
                     },
                     quoted: false,
                     span: t.span(i, i + 1),
-                }));
+                });
                 i += 1;
                 continue;
             }
@@ -857,12 +854,12 @@ impl<'a> Pre<'a> {
             }
             if i == b.len() || (b[i] != b'"' && b[i] != b'\'') {
                 cost += i - start + 8;
-                self.out.push(Item::Tok(Token {
+                self.out.push(Token {
                     text: t.s[start..i].to_string(),
                     kind: TokenKind::Word,
                     quoted: false,
                     span: t.span(start, i),
-                }));
+                });
                 continue;
             }
             let mut out: Vec<u8> = b[start..i].to_vec();
@@ -908,12 +905,12 @@ impl<'a> Pre<'a> {
             }
             let text = String::from_utf8_lossy(&out).into_owned();
             cost += text.len() + 8;
-            self.out.push(Item::Tok(Token {
+            self.out.push(Token {
                 text,
                 kind: TokenKind::Word,
                 quoted,
                 span: t.span(start, i),
-            }));
+            });
         }
         cost
     }

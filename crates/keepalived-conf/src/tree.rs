@@ -47,51 +47,64 @@ impl Node {
     }
 }
 
-/// The preprocessor's output: the tokens of every logical line, each line followed by `Eol`
-/// (one flat list, so no vector per line).
-#[derive(Debug)]
-pub(crate) enum Item {
-    Tok(Token),
-    Eol,
-}
-
-/// Items per chunk of [`Items`].
+/// Tokens per chunk of [`Items`].
 const CHUNK: usize = 4096;
 
-/// The preprocessor's output, in fixed-size chunks: the tree builder frees each chunk once it
-/// has moved past it, so a large file's token list and its tree are not both held whole.
+/// The preprocessor's output: the tokens of every logical line in one list, with a bit per token
+/// that marks the last token of a line. Kept in fixed-size chunks: the tree builder frees each
+/// chunk once it has moved past it, so a large file's token list and its tree are not both held
+/// whole.
 #[derive(Debug, Default)]
 pub(crate) struct Items {
-    chunks: Vec<Vec<Item>>,
+    chunks: Vec<Vec<Token>>,
+    /// Bit `i`: a line ends after token `i`.
+    eol: Vec<u64>,
     len: usize,
 }
 
 impl Items {
-    pub(crate) fn push(&mut self, it: Item) {
+    pub(crate) fn push(&mut self, t: Token) {
         match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(it),
+            Some(c) if c.len() < CHUNK => c.push(t),
             _ => {
                 let mut c = Vec::with_capacity(CHUNK);
-                c.push(it);
+                c.push(t);
                 self.chunks.push(c);
             }
         }
+        if self.len % 64 == 0 {
+            self.eol.push(0);
+        }
         self.len += 1;
+    }
+
+    /// Ends the current line (after the last token pushed; nothing when there is none).
+    pub(crate) fn end_line(&mut self) {
+        if let Some(i) = self.len.checked_sub(1) {
+            self.eol[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// Whether a line ends after token `i`.
+    fn eol_after(&self, i: usize) -> bool {
+        self.eol
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<&Item> {
+    pub(crate) fn get(&self, i: usize) -> Option<&Token> {
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
     }
 
-    fn get_mut(&mut self, i: usize) -> Option<&mut Item> {
+    fn get_mut(&mut self, i: usize) -> Option<&mut Token> {
         self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
     }
 
-    /// Keeps the first `n` items.
+    /// Keeps the first `n` tokens.
     pub(crate) fn truncate(&mut self, n: usize) {
         if n >= self.len {
             return;
@@ -99,6 +112,12 @@ impl Items {
         self.chunks.truncate(n.div_ceil(CHUNK));
         if let Some(c) = self.chunks.last_mut() {
             c.truncate(n - (n - 1) / CHUNK * CHUNK);
+        }
+        self.eol.truncate(n.div_ceil(64));
+        if n % 64 != 0 {
+            if let Some(w) = self.eol.last_mut() {
+                *w &= (1u64 << (n % 64)) - 1;
+            }
         }
         self.len = n;
     }
@@ -128,17 +147,22 @@ struct Parser<'d> {
 const MAX_NESTING: usize = 64;
 
 impl Parser<'_> {
-    /// Moves the token at the cursor out of the list (every token is consumed exactly once, so
-    /// no copy of its text is needed); leaves an end-of-line marker in its place.
+    /// Moves the token at the cursor out of the list (every token is consumed exactly once and
+    /// never looked at again, so no copy of its text is needed).
     fn take(&mut self) -> Token {
-        match self
+        let t = self
             .items
             .get_mut(self.pos)
-            .map(|it| std::mem::replace(it, Item::Eol))
-        {
-            Some(Item::Tok(t)) => t,
-            _ => unreachable!("take() is only called on a token"),
-        }
+            .expect("take() is only called on a token");
+        std::mem::replace(
+            t,
+            Token {
+                text: String::new(),
+                kind: TokenKind::Close,
+                quoted: false,
+                span: t.span,
+            },
+        )
     }
 
     /// Frees the chunks the cursor has left.
@@ -176,8 +200,7 @@ impl Parser<'_> {
                     }
                     return None;
                 }
-                Some(Item::Eol) => self.pos += 1,
-                Some(Item::Tok(_)) => {
+                Some(_) => {
                     let t = self.take();
                     match t.kind {
                         TokenKind::Close => {
@@ -223,47 +246,51 @@ impl Parser<'_> {
         }
     }
 
+    /// The statement of `keyword` (just taken, at `self.pos - 1`).
     fn statement(&mut self, keyword: Token, depth: usize) -> Node {
         // exact size: the tree of a large file holds many small argument lists
         let mut n = 0;
-        while matches!(self.items.get(self.pos + n), Some(Item::Tok(t)) if t.kind == TokenKind::Word)
+        while !self.items.eol_after(self.pos + n - 1)
+            && self
+                .items
+                .get(self.pos + n)
+                .is_some_and(|t| t.kind == TokenKind::Word)
         {
             n += 1;
         }
         let mut args = Vec::with_capacity(n);
         loop {
+            if self.items.eol_after(self.pos - 1) {
+                // `keyword` on one line, `{` alone at the start of the next
+                if let Some(t) = self.items.get(self.pos) {
+                    if t.kind == TokenKind::Open {
+                        let open = t.span;
+                        self.pos += 1;
+                        return Node {
+                            keyword,
+                            args,
+                            block: Some(self.sub_block(open, depth)),
+                        };
+                    }
+                }
+                return Node {
+                    keyword,
+                    args,
+                    block: None,
+                };
+            }
             match self.items.get(self.pos) {
-                Some(Item::Tok(t)) if t.kind == TokenKind::Word => {
+                Some(t) if t.kind == TokenKind::Word => {
                     args.push(self.take());
                     self.pos += 1;
                 }
-                Some(Item::Tok(t)) if t.kind == TokenKind::Open => {
+                Some(t) if t.kind == TokenKind::Open => {
                     let open = t.span;
                     self.pos += 1;
                     return Node {
                         keyword,
                         args,
                         block: Some(self.sub_block(open, depth)),
-                    };
-                }
-                Some(Item::Eol) => {
-                    // `keyword` on one line, `{` alone at the start of the next
-                    if let Some(Item::Tok(t)) = self.items.get(self.pos + 1) {
-                        if t.kind == TokenKind::Open {
-                            let open = t.span;
-                            self.pos += 2;
-                            return Node {
-                                keyword,
-                                args,
-                                block: Some(self.sub_block(open, depth)),
-                            };
-                        }
-                    }
-                    self.pos += 1;
-                    return Node {
-                        keyword,
-                        args,
-                        block: None,
                     };
                 }
                 _ => {
@@ -291,23 +318,21 @@ impl Parser<'_> {
             );
             // skip to the matching close without recursion
             let mut level = 1usize;
-            while let Some(it) = self.items.get(self.pos) {
+            while let Some(t) = self.items.get(self.pos) {
                 self.pos += 1;
-                if let Item::Tok(t) = it {
-                    match t.kind {
-                        TokenKind::Open => level += 1,
-                        TokenKind::Close => {
-                            level -= 1;
-                            if level == 0 {
-                                return Block {
-                                    open,
-                                    close: Some(t.span),
-                                    items,
-                                };
-                            }
+                match t.kind {
+                    TokenKind::Open => level += 1,
+                    TokenKind::Close => {
+                        level -= 1;
+                        if level == 0 {
+                            return Block {
+                                open,
+                                close: Some(t.span),
+                                items,
+                            };
                         }
-                        TokenKind::Word => {}
                     }
+                    TokenKind::Word => {}
                 }
             }
             return Block {
@@ -328,24 +353,25 @@ mod tests {
     use super::*;
     use crate::source::FileId;
 
-    fn word(i: usize) -> Item {
-        Item::Tok(Token {
-            text: i.to_string(),
-            kind: TokenKind::Word,
+    fn tok(text: String, kind: TokenKind, at: usize) -> Token {
+        Token {
+            text,
+            kind,
             quoted: false,
             span: Span {
                 file: FileId(0),
-                start: i as u32,
-                end: i as u32 + 1,
+                start: at as u32,
+                end: at as u32 + 1,
             },
-        })
+        }
     }
 
-    fn text(it: Option<&Item>) -> Option<&str> {
-        match it? {
-            Item::Tok(t) => Some(&t.text),
-            Item::Eol => None,
-        }
+    fn word(i: usize) -> Token {
+        tok(i.to_string(), TokenKind::Word, i)
+    }
+
+    fn text(t: Option<&Token>) -> Option<&str> {
+        t.map(|t| t.text.as_str())
     }
 
     #[test]
@@ -353,61 +379,57 @@ mod tests {
         let mut items = Items::default();
         for i in 0..2 * CHUNK + 5 {
             items.push(word(i));
+            items.end_line();
         }
         assert_eq!(items.len(), 2 * CHUNK + 5);
         assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
         items.truncate(2 * CHUNK);
         assert_eq!(items.len(), 2 * CHUNK);
         assert!(items.get(2 * CHUNK).is_none());
+        assert!(!items.eol_after(2 * CHUNK));
         assert_eq!(items.chunks.len(), 2);
         items.truncate(CHUNK + 1);
         assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
+        assert!(items.eol_after(CHUNK));
         assert!(items.get(CHUNK + 1).is_none());
+        // a line end cut off by truncate does not come back with the next token
         items.push(word(7));
         assert_eq!(text(items.get(CHUNK + 1)), Some("7"));
+        assert!(!items.eol_after(CHUNK + 1));
         items.truncate(0);
         assert_eq!(items.len(), 0);
         assert!(items.get(0).is_none());
+        assert!(!items.eol_after(0));
     }
 
-    /// A statement whose arguments and block straddle chunk boundaries (and chunks freed
-    /// behind the cursor) gives the same tree.
+    /// Statements whose arguments and blocks straddle chunk boundaries (and chunks freed
+    /// behind the cursor) give the same tree; `{` alone on the next line opens the block.
     #[test]
     fn statements_across_chunks() {
         let mut items = Items::default();
-        let n = 3 * CHUNK;
-        for s in 0..n / 4 {
-            // `s { s+1 }` with an argument: 4 tokens + 2 line ends
+        let n = 3 * CHUNK / 4;
+        for s in 0..n {
+            // `s s+1 {` `}` or `s s+1` `{` `}` (brace on its own line)
             items.push(word(s));
             items.push(word(s + 1));
-            items.push(Item::Tok(Token {
-                text: String::new(),
-                kind: TokenKind::Open,
-                quoted: false,
-                span: Span {
-                    file: FileId(0),
-                    start: 0,
-                    end: 1,
-                },
-            }));
-            items.push(Item::Eol);
-            items.push(Item::Tok(Token {
-                text: String::new(),
-                kind: TokenKind::Close,
-                quoted: false,
-                span: Span {
-                    file: FileId(0),
-                    start: 1,
-                    end: 2,
-                },
-            }));
-            items.push(Item::Eol);
+            if s % 2 == 1 {
+                items.end_line();
+            }
+            items.push(tok(String::new(), TokenKind::Open, s));
+            items.end_line();
+            items.push(tok(String::new(), TokenKind::Close, s));
+            items.end_line();
         }
+        // a keyword, its argument on the next line is a statement of its own
+        items.push(word(1));
+        items.end_line();
+        items.push(word(2));
+        items.end_line();
         let mut diags = Vec::new();
         let nodes = build(items, &mut diags);
         assert!(diags.is_empty());
-        assert_eq!(nodes.len(), n / 4);
-        for (s, node) in nodes.iter().enumerate() {
+        assert_eq!(nodes.len(), n + 2);
+        for (s, node) in nodes[..n].iter().enumerate() {
             assert_eq!(node.kw(), s.to_string());
             assert_eq!(node.args.len(), 1);
             assert_eq!(node.args[0].text, (s + 1).to_string());
@@ -415,5 +437,7 @@ mod tests {
             assert!(b.items.is_empty());
             assert!(b.close.is_some());
         }
+        assert!(nodes[n].args.is_empty() && nodes[n].block.is_none());
+        assert_eq!(nodes[n + 1].kw(), "2");
     }
 }
