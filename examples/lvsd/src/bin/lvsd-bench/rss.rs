@@ -11,8 +11,12 @@ use crate::{Ctx, Daemon, Mode, NODE_A, Table, alternate, kill_group, read_log};
 #[derive(Debug, Clone, Copy)]
 struct Mem {
     rss: u64,
+    /// Anonymous (heap, stacks) and file-backed (binary, libraries) parts of `rss`.
+    anon: u64,
+    file: u64,
     pss: Option<u64>,
     procs: usize,
+    threads: u64,
 }
 
 pub(crate) fn run(ctx: &Ctx, settle: Duration) -> anyhow::Result<()> {
@@ -68,9 +72,15 @@ fn print(ctx: &Ctx, mode: Mode, l: &[Mem], k: &[Mem]) {
             .collect::<Vec<_>>()
     };
     let procs = |v: &[Mem]| v.iter().map(|m| m.procs as f64).collect::<Vec<_>>();
+    let anon = |v: &[Mem]| v.iter().map(|m| m.anon as f64).collect::<Vec<_>>();
+    let file = |v: &[Mem]| v.iter().map(|m| m.file as f64).collect::<Vec<_>>();
     t.row("RSS", &rss(l), &rss(k), mib);
+    t.row("  of which anonymous", &anon(l), &anon(k), mib);
+    t.row("  of which file", &file(l), &file(k), mib);
     t.row("PSS", &pss(l), &pss(k), mib);
+    let threads = |v: &[Mem]| v.iter().map(|m| m.threads as f64).collect::<Vec<_>>();
     t.row("processes", &procs(l), &procs(k), |v| format!("{v:.0}"));
+    t.row("threads", &threads(l), &threads(k), |v| format!("{v:.0}"));
     t.print();
 }
 
@@ -104,12 +114,18 @@ fn trial(ctx: &Ctx, d: Daemon, mode: Mode, settle: Duration, i: usize) -> anyhow
         }
         let mut m = Mem {
             rss: 0,
+            anon: 0,
+            file: 0,
             pss: Some(0),
             procs: pids.len(),
+            threads: 0,
         };
         for pid in pids {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
             m.rss += kib(&status, "VmRSS:").unwrap_or(0);
+            m.threads += kib(&status, "Threads:").unwrap_or(0);
+            m.anon += kib(&status, "RssAnon:").unwrap_or(0);
+            m.file += kib(&status, "RssFile:").unwrap_or(0);
             let pss = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
                 .ok()
                 .and_then(|s| kib(&s, "Pss:"));
@@ -122,7 +138,7 @@ fn trial(ctx: &Ctx, d: Daemon, mode: Mode, settle: Duration, i: usize) -> anyhow
     r
 }
 
-/// The `kB` figure of a `/proc` line `key   1234 kB`.
+/// The number of a `/proc` line `key   1234 kB` (or `Threads:  3`).
 fn kib(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
