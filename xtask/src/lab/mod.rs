@@ -446,7 +446,8 @@ fn runner_test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
 /// when the lab step runs alone (`cargo xtask lab test -p lvs-topo` on a fresh checkout).
 fn build_bins_command() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args(["build", "--workspace", "--bins", "--quiet"])
+    // Not xtask itself: rebuilding the running runner would replace its executable.
+    cmd.args(["build", "--workspace", "--exclude", "xtask", "--bins", "--quiet"])
         .current_dir(workspace_root());
     cmd
 }
