@@ -14,13 +14,6 @@ const STEP: Duration = Duration::from_millis(50);
 /// real client a delay, not an error.
 const ONE_RETRY_MS: u128 = 1000;
 
-/// NAT's hand-back tolerance. When A preempts, lvsd moves the sync group's two instances one
-/// after the other (VI_1 first; VI_2 follows on its own advert, 0.2-0.4 s later under TCG, and
-/// each VIP add takes 0.1-0.6 s there), so the real servers' replies still go to B's gateway
-/// address for a moment. Measured 0.2-1.0 s in the lab on a loaded machine; keepalived moves a
-/// sync group at once. Until lvsd does (reported), NAT gets two retries instead of one.
-const NAT_HAND_BACK_MS: u128 = 2 * ONE_RETRY_MS;
-
 /// Lets the client run for `d`, then returns the report of the requests started in that time.
 fn window(traffic: &Traffic, d: Duration) -> Report {
     let from = traffic.now();
@@ -157,11 +150,9 @@ pub(crate) fn five_scenarios(mode: Mode, test: &str) {
     check(&topo, preempted, "A did not preempt within 20 s");
     std::thread::sleep(Duration::from_secs(1));
     let back = closed_window(&traffic, t_back);
-    let retry_ms = if mode == Mode::Nat {
-        NAT_HAND_BACK_MS
-    } else {
-        ONE_RETRY_MS
-    };
+    // NAT too: the sync group's two instances move together (their adverts go out before
+    // either VIP is added), so the real servers' gateway follows the outer VIP at once.
+    let retry_ms = ONE_RETRY_MS;
     eprintln!(
         "{test} 3 preemption: longest outage {} ms; {back}",
         back.longest_outage_ms()
