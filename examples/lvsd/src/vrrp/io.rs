@@ -38,6 +38,8 @@ pub(super) struct Rx {
     pub(super) data: Vec<u8>,
     /// IPv6 only: source, destination, hop limit (0 when the kernel did not say).
     pub v6: Option<(Ipv6Addr, Ipv6Addr, u8)>,
+    /// When the receive thread read it.
+    pub(super) at: std::time::Instant,
 }
 
 impl Rx {
@@ -285,6 +287,7 @@ impl Reader {
             link: self.id,
             data: buf[..len].to_vec(),
             v6,
+            at: std::time::Instant::now(),
         }))
     }
 }

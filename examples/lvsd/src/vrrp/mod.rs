@@ -256,6 +256,16 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
 }
 
 impl Runtime {
+    /// `at` on the machines' clock (microseconds since this runtime started).
+    fn instant_of(&self, at: std::time::Instant) -> Instant {
+        Instant::from_micros(
+            at.saturating_duration_since(self.epoch)
+                .as_micros()
+                .try_into()
+                .unwrap_or(u64::MAX),
+        )
+    }
+
     fn now(&self) -> Instant {
         Instant::from_micros(
             self.epoch
@@ -553,10 +563,17 @@ impl Runtime {
     }
 
     fn run(mut self, rx: &mpsc::Receiver<Event>) -> anyhow::Result<()> {
+        // The kernel may delay this thread's wake-ups by its timer slack (50 µs by default) to
+        // batch them; a Master_Down_Timer wants its expiry on time.
+        if let Err(e) = nix::sys::prctl::set_timerslack(1) {
+            debug!(error = %e, "timer slack left at its default");
+        }
         for u in 0..self.units.len() {
             self.start_unit(u);
         }
         let mut stopping = false;
+        // The time of the last event handed to the machines: theirs never goes backwards.
+        let mut last = Instant::ZERO;
         loop {
             for u in 0..self.units.len() {
                 self.drain(u);
@@ -574,9 +591,14 @@ impl Runtime {
                 Some(d) => rx.recv_timeout(d.saturating_duration_since(self.now())),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
-            let t = self.now();
+            let mut t = self.now();
             match event {
-                Ok(Event::Packet(rx)) => self.receive(&rx, t),
+                Ok(Event::Packet(rx)) => {
+                    // When the advert arrived (the receive thread's clock reading), not when
+                    // this thread got to it: the Master_Down_Timer it restarts runs from there.
+                    t = self.instant_of(rx.at).clamp(last, t);
+                    self.receive(&rx, t);
+                }
                 Ok(Event::Link(s)) => self.link_changed(&s, t),
                 Ok(Event::Script(name, up)) => self.script_changed(name, up, t),
                 Ok(Event::Command(Command::Reload(conf))) => self.reload(&conf),
@@ -598,6 +620,7 @@ impl Runtime {
                 }
                 Err(RecvTimeoutError::Disconnected) => bail!("every event source closed"),
             }
+            last = t;
         }
         // Whatever the machines said, leave no VIP behind.
         for u in &self.units {
@@ -953,6 +976,15 @@ impl Runtime {
     fn drain(&mut self, u: usize) {
         let unit = &mut self.units[u];
         let nl = &self.nl;
+        // State changes are logged right after the advert that follows them (or at the end): the
+        // takeover advert must not wait for a log line to be formatted and written.
+        let mut changes: Vec<(String, vrrp_machine::StateChange)> = Vec::new();
+        let log = |changes: &mut Vec<(String, vrrp_machine::StateChange)>| {
+            for (name, c) in changes.drain(..) {
+                info!(instance = %name, from = %c.from, to = %c.to, reason = %c.reason,
+                    "Entering {} STATE", c.to.as_str().to_uppercase());
+            }
+        };
         while let Some((k, out)) = unit.machine.poll_output() {
             let vm = unit.machine.instance(k);
             let s = &mut unit.members[k];
@@ -963,6 +995,7 @@ impl Runtime {
                     if let Err(e) = link.send(&t.advert.repr(), src, t.dst) {
                         warn!(instance = %s.name, dst = %t.dst, error = %format!("{e:#}"), "advert not sent");
                     }
+                    log(&mut changes);
                 }
                 Output::Announce(a) => {
                     for addr in a.addresses.iter().filter(|a| s.vips.contains_key(a)) {
@@ -1012,13 +1045,13 @@ impl Runtime {
                         s.released_master += 1;
                     }
                     self.dirty = true;
-                    info!(instance = %s.name, from = %c.from, to = %c.to, reason = %c.reason,
-                        "Entering {} STATE", c.to.as_str().to_uppercase());
+                    changes.push((s.name.clone(), c));
                 }
                 Output::Notify(n) => notify(s, vm.priority(), &n, &self.policy),
                 _ => {}
             }
         }
+        log(&mut changes);
     }
 }
 
