@@ -28,4 +28,3 @@ pub use error::Error;
 pub use mac::{Family, MacAddr, MacParseError};
 pub use monitor::{LinkMonitor, LinkState};
 pub use netlink::{AddrScope, Address, AddressSpec, Link, MacvlanMode, Netlink, Outcome, VmacSpec};
-pub use nodad::ensure_address_nodad;

@@ -220,8 +220,8 @@ impl VmacSpec {
 /// ```
 #[derive(Debug)]
 pub struct Netlink {
-    rt: tokio::runtime::Runtime,
-    handle: Handle,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) handle: Handle,
 }
 
 impl Netlink {

@@ -12,86 +12,75 @@ use rtnetlink::packet_route::address::{
 use crate::error::{Error, netlink_error};
 use crate::netlink::{AddressSpec, Netlink, Outcome};
 
-/// Makes sure `spec` (an IPv6 address) is configured with `IFA_F_NODAD`: a present address
-/// with the same prefix and scope that has not failed DAD is left alone; anything else at
-/// that address on the interface (another prefix, a `dadfailed` copy) is replaced. IPv4
-/// addresses have no DAD: they go through [`Netlink::ensure_address`].
-///
-/// ```no_run
-/// use lvs_vip::{AddressSpec, Netlink, ensure_address_nodad};
-/// let nl = Netlink::new()?;
-/// let vip = "2001:db8::66".parse()?;
-/// ensure_address_nodad(&nl, &AddressSpec::vip("eth0", vip).prefix(64))?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// # Errors
-/// No such interface, or the kernel refused the request.
-pub fn ensure_address_nodad(nl: &Netlink, spec: &AddressSpec) -> Result<Outcome, Error> {
-    if spec.addr.is_ipv4() {
-        return nl.ensure_address(spec);
-    }
-    let link = nl.link(&spec.iface)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .map_err(|source| Error::Io {
-            op: "start a netlink runtime".into(),
-            hint: "",
-            source,
-        })?;
-    let (conn, handle, _) =
-        rt.block_on(async { rtnetlink::new_connection() })
-            .map_err(|source| Error::Io {
-                op: "open a NETLINK_ROUTE socket".into(),
-                hint: "",
-                source,
-            })?;
-    rt.spawn(conn);
-    let existing: Vec<AddressMessage> = rt
-        .block_on(
-            handle
-                .address()
-                .get()
-                .set_link_index_filter(link.index)
-                .set_address_filter(spec.addr)
-                .execute()
-                .try_collect(),
-        )
-        .map_err(|e| netlink_error(format!("list addresses of {}", spec.iface), e))?;
-    let existing: Vec<AddressMessage> = existing
-        .into_iter()
-        .filter(|m| address_of(m) == Some(spec.addr) && m.header.index == link.index)
-        .collect();
-    if let [m] = existing.as_slice() {
-        let failed = m.header.flags.contains(AddressHeaderFlags::Dadfailed)
-            || m.attributes.iter().any(
-                |a| matches!(a, AddressAttribute::Flags(f) if f.contains(AddressFlags::Dadfailed)),
-            );
-        if !failed
-            && m.header.prefix_len == spec.prefix
-            && crate::netlink::AddrScope::from(m.header.scope) == spec.scope
-        {
-            return Ok(Outcome::Unchanged);
+impl Netlink {
+    /// Makes sure `spec` (an IPv6 address) is configured with `IFA_F_NODAD`: a present address
+    /// with the same prefix and scope that has not failed DAD is left alone; anything else at
+    /// that address on the interface (another prefix, a `dadfailed` copy) is replaced. IPv4
+    /// addresses have no DAD: they go through [`Netlink::ensure_address`].
+    ///
+    /// ```no_run
+    /// use lvs_vip::{AddressSpec, Netlink};
+    /// let nl = Netlink::new()?;
+    /// let vip = "2001:db8::66".parse()?;
+    /// nl.ensure_address_nodad(&AddressSpec::vip("eth0", vip).prefix(64))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// No such interface, or the kernel refused the request.
+    pub fn ensure_address_nodad(&self, spec: &AddressSpec) -> Result<Outcome, Error> {
+        if spec.addr.is_ipv4() {
+            return self.ensure_address(spec);
         }
+        let link = self.link(&spec.iface)?;
+        let (rt, handle) = (&self.rt, &self.handle);
+        let existing: Vec<AddressMessage> = rt
+            .block_on(
+                handle
+                    .address()
+                    .get()
+                    .set_link_index_filter(link.index)
+                    .set_address_filter(spec.addr)
+                    .execute()
+                    .try_collect(),
+            )
+            .map_err(|e| netlink_error(format!("list addresses of {}", spec.iface), e))?;
+        let existing: Vec<AddressMessage> = existing
+            .into_iter()
+            .filter(|m| address_of(m) == Some(spec.addr) && m.header.index == link.index)
+            .collect();
+        if let [m] = existing.as_slice() {
+            let failed = m.header.flags.contains(AddressHeaderFlags::Dadfailed)
+                || m.attributes.iter().any(
+                    |a| matches!(a, AddressAttribute::Flags(f) if f.contains(AddressFlags::Dadfailed)),
+                );
+            if !failed
+                && m.header.prefix_len == spec.prefix
+                && crate::netlink::AddrScope::from(m.header.scope) == spec.scope
+            {
+                return Ok(Outcome::Unchanged);
+            }
+        }
+        for m in existing {
+            rt.block_on(handle.address().del(m).execute())
+                .map_err(|e| {
+                    netlink_error(format!("delete {} from {}", spec.addr, spec.iface), e)
+                })?;
+        }
+        let mut req = handle.address().add(link.index, spec.addr, spec.prefix);
+        let msg = req.message_mut();
+        msg.header.scope = spec.scope.into();
+        msg.header.flags |= AddressHeaderFlags::Nodad;
+        msg.attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        let op = format!(
+            "add address {}/{} nodad on {}",
+            spec.addr, spec.prefix, spec.iface
+        );
+        rt.block_on(req.execute())
+            .map_err(|e| netlink_error(op, e))?;
+        Ok(Outcome::Changed)
     }
-    for m in existing {
-        rt.block_on(handle.address().del(m).execute())
-            .map_err(|e| netlink_error(format!("delete {} from {}", spec.addr, spec.iface), e))?;
-    }
-    let mut req = handle.address().add(link.index, spec.addr, spec.prefix);
-    let msg = req.message_mut();
-    msg.header.scope = spec.scope.into();
-    msg.header.flags |= AddressHeaderFlags::Nodad;
-    msg.attributes
-        .push(AddressAttribute::Flags(AddressFlags::Nodad));
-    let op = format!(
-        "add address {}/{} nodad on {}",
-        spec.addr, spec.prefix, spec.iface
-    );
-    rt.block_on(req.execute())
-        .map_err(|e| netlink_error(op, e))?;
-    Ok(Outcome::Changed)
 }
 
 fn address_of(m: &AddressMessage) -> Option<IpAddr> {
@@ -142,8 +131,8 @@ mod tests {
         let out = b
             .enter(|| {
                 let nl = Netlink::new()?;
-                let first = ensure_address_nodad(&nl, &spec)?;
-                let again = ensure_address_nodad(&nl, &spec)?;
+                let first = nl.ensure_address_nodad(&spec)?;
+                let again = nl.ensure_address_nodad(&spec)?;
                 Ok::<_, Error>((first, again))
             })
             .expect("enter")

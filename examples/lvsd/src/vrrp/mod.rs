@@ -1011,7 +1011,7 @@ impl Runtime {
                     for a in addrs.iter() {
                         let Some(spec) = s.vips.get(a) else { continue };
                         // IPv6 VIPs without DAD (keepalived too): a dead master may still hold them.
-                        match lvs_vip::ensure_address_nodad(nl, spec) {
+                        match nl.ensure_address_nodad(spec) {
                             Ok(Outcome::Changed) => {
                                 info!(instance = %s.name, vip = %a, dev = %spec.iface, "VIP added");
                             }
