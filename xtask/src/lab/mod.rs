@@ -447,8 +447,15 @@ fn runner_test_commands(crates: &[LabCrate]) -> Result<Vec<Command>> {
 fn build_bins_command() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     // Not xtask itself: rebuilding the running runner would replace its executable.
-    cmd.args(["build", "--workspace", "--exclude", "xtask", "--bins", "--quiet"])
-        .current_dir(workspace_root());
+    cmd.args([
+        "build",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--bins",
+        "--quiet",
+    ])
+    .current_dir(workspace_root());
     cmd
 }
 
