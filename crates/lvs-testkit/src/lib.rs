@@ -336,6 +336,51 @@ pub fn wait_until(timeout: Duration, step: Duration, mut cond: impl FnMut() -> b
     }
 }
 
+/// Sends the signal `sig` (a `kill -s` name: "TERM", "HUP", "KILL", ...) to `child`; panics
+/// (this is test support) when it cannot be delivered.
+///
+/// ```no_run
+/// let child = std::process::Command::new("sleep").arg("30").spawn()?;
+/// lvs_testkit::signal(&child, "TERM");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let st = Command::new("kill")
+        .args(["-s", sig, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(st.success(), "kill -s {sig} {}", child.id());
+}
+
+/// Waits up to `timeout` for `child` to exit; returns its exit code (`None`: still running, or
+/// ended by a signal).
+///
+/// ```
+/// let mut child = std::process::Command::new("sh").args(["-c", "exit 3"]).spawn()?;
+/// let code = lvs_testkit::wait_exit(&mut child, std::time::Duration::from_secs(5));
+/// assert_eq!(code, Some(3));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> Option<i32> {
+    let mut code = None;
+    wait_until(timeout, Duration::from_millis(20), || {
+        match child.try_wait() {
+            Ok(Some(st)) => {
+                code = st.code();
+                true
+            }
+            _ => false,
+        }
+    });
+    code
+}
+
+/// Kills `child` (SIGKILL) and reaps it, ignoring one that already ended.
+pub fn kill(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

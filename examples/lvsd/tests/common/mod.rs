@@ -160,30 +160,6 @@ pub(crate) fn first_state(st: &serde_json::Value) -> &str {
     st["instances"][0]["state"].as_str().unwrap_or_default()
 }
 
-/// Sends `sig` (a `kill -s` name) to `child`.
-pub(crate) fn signal(child: &Child, sig: &str) {
-    let st = Command::new("kill")
-        .args(["-s", sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(st.success(), "kill -s {sig}");
-}
-
-/// Waits (bounded) for a child to exit; returns its exit code.
-pub(crate) fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let mut code = None;
-    wait_until(timeout, POLL, || match child.try_wait() {
-        Ok(Some(st)) => {
-            code = st.code();
-            true
-        }
-        _ => false,
-    });
-    code
-}
-
-/// Kills and reaps.
-pub(crate) fn kill(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
+// Process helpers live in lvs-testkit; not every test binary uses all three.
+#[allow(unused_imports)]
+pub(crate) use lvs_testkit::{kill, signal, wait_exit};

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use lvs_testkit::{Lan, Netns, wait_until};
@@ -138,31 +138,9 @@ pub(crate) fn wait_vip(ns: &Netns, timeout: Duration) -> Option<Duration> {
     wait_until(timeout, POLL, || holds_vip(ns)).then(|| t0.elapsed())
 }
 
-pub(crate) fn signal(child: &Child, sig: &str) {
-    let st = Command::new("kill")
-        .args(["-s", sig, &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(st.success(), "kill -s {sig}");
-}
-
-/// Waits (bounded) for a child to exit; returns its exit code.
-pub(crate) fn wait_exit(child: &mut Child, timeout: Duration) -> Option<i32> {
-    let mut code = None;
-    wait_until(timeout, POLL, || match child.try_wait() {
-        Ok(Some(st)) => {
-            code = st.code();
-            true
-        }
-        _ => false,
-    });
-    code
-}
-
-pub(crate) fn kill(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
+// Process helpers live in lvs-testkit; not every test binary uses all three.
+#[allow(unused_imports)]
+pub(crate) use lvs_testkit::{kill, signal, wait_exit};
 
 pub(crate) fn v3(text: String) -> String {
     let start = text
