@@ -4,7 +4,6 @@
 
 mod vrrp_support;
 
-use std::fs::File;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -72,23 +71,7 @@ fn sigkill_failover_with_garp_then_preemption_back() {
     );
 
     // Capture ARP on the bridge.
-    let cap = p.logs.0.join("arp.txt");
-    let tcpdump = p
-        .lan
-        .ns()
-        .cmd("tcpdump")
-        .args(["-i", "br0", "-n", "-l", "-U", "arp"])
-        .stdout(File::create(&cap).expect("capture file"))
-        .stderr(File::create(p.logs.0.join("tcpdump.err")).expect("tcpdump log"))
-        .spawn()
-        .expect("tcpdump");
-    assert!(
-        wait_until(Duration::from_secs(5), POLL, || p
-            .log("tcpdump.err")
-            .contains("listening on")),
-        "tcpdump did not start: {}",
-        p.log("tcpdump.err")
-    );
+    let cap = Capture::start(&p, p.lan.ns(), "arp.txt", &["-i", "br0", "arp"]);
 
     let t_kill = Instant::now();
     kill(a);
@@ -102,15 +85,13 @@ fn sigkill_failover_with_garp_then_preemption_back() {
     );
     assert!(
         wait_until(Duration::from_secs(3), POLL, || {
-            std::fs::read_to_string(&cap).is_ok_and(|c| {
-                c.lines().any(|l| {
-                    l.contains(&format!("who-has {VIP} "))
-                        && l.ends_with(&format!("tell {VIP}, length 28"))
-                })
+            cap.text().lines().any(|l| {
+                l.contains(&format!("who-has {VIP} "))
+                    && l.ends_with(&format!("tell {VIP}, length 28"))
             })
         }),
         "no gratuitous ARP for {VIP} captured: {}",
-        std::fs::read_to_string(&cap).unwrap_or_default()
+        cap.text()
     );
     eprintln!("SIGKILL takeover after {took:?} (Master_Down_Interval {MDI_B:?})");
 
@@ -144,7 +125,7 @@ fn sigkill_failover_with_garp_then_preemption_back() {
         p.log("b.log")
     );
     eprintln!("preemption back after {back:?}");
-    kill(tcpdump);
+    drop(cap);
     kill(a);
     kill(b);
 }
@@ -430,26 +411,10 @@ fn unicast_peers_elect_and_hand_over() {
         p.log("a.log")
     );
     // Two seconds of adverts on the bridge: all unicast between the two nodes.
-    let cap = p.logs.0.join("vrrp.txt");
-    let tcpdump = p
-        .lan
-        .ns()
-        .cmd("tcpdump")
-        .args(["-i", "br0", "-n", "-l", "-U", "ip proto 112"])
-        .stdout(File::create(&cap).expect("capture file"))
-        .stderr(File::create(p.logs.0.join("tcpdump.err")).expect("tcpdump log"))
-        .spawn()
-        .expect("tcpdump");
-    assert!(
-        wait_until(Duration::from_secs(5), POLL, || p
-            .log("tcpdump.err")
-            .contains("listening on")),
-        "tcpdump did not start: {}",
-        p.log("tcpdump.err")
-    );
+    let cap = Capture::start(&p, p.lan.ns(), "vrrp.txt", &["-i", "br0", "ip proto 112"]);
     std::thread::sleep(Duration::from_secs(2));
-    kill(tcpdump);
-    let adverts = std::fs::read_to_string(&cap).unwrap_or_default();
+    let adverts = cap.text();
+    drop(cap);
     assert!(adverts.lines().count() >= 1, "no advert captured");
     assert!(
         adverts
