@@ -8,21 +8,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use lvs_testkit::{Netns, skip_unless, wait_until};
-use lvsd::side::{Command, Side};
+use lvsd::side::Command;
 use lvsd::status::{InstanceStatus, Shared};
 use vrrp_support::*;
-
-fn start(ns: &Netns, conf: &std::path::Path) -> (Side, Shared) {
-    let parsed = keepalived_conf::parse_file(conf, &keepalived_conf::Options::default())
-        .expect("parse config");
-    let status = Shared::default();
-    let st = status.clone();
-    let side = ns
-        .enter(move || lvsd::vrrp::spawn(&parsed.config, st))
-        .expect("enter the namespace")
-        .expect("spawn the VRRP side");
-    (side, status)
-}
 
 fn vi1(status: &Shared) -> Option<InstanceStatus> {
     status
@@ -52,9 +40,9 @@ fn status_reports_master_counters_and_age() {
     });
     let a_ip: IpAddr = "192.0.2.1".parse().expect("ip");
     let b_ip: IpAddr = "192.0.2.2".parse().expect("ip");
-    let (a, sa) = start(&p.a, &data("node-a.conf"));
-    let (b, sb) = start(&p.b, &data("node-b.conf"));
-    let (c_side, _sc) = start(&c, &wrong);
+    let (a, sa) = start_in_process(&p.a, &data("node-a.conf"));
+    let (b, sb) = start_in_process(&p.b, &data("node-b.conf"));
+    let (c_side, _sc) = start_in_process(&c, &wrong);
 
     // A: master, itself as master; B: backup, A as master, adverts counted.
     assert!(

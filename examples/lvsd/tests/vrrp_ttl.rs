@@ -8,23 +8,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 use lvs_testkit::{Netns, skip_unless, wait_until};
-use lvsd::side::{Command, Side};
+use lvsd::side::Command;
 use lvsd::status::{InstanceStatus, Shared};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use vrrp_packet::{Addresses, Auth, Envelope, Interval, Repr, Version};
 use vrrp_support::*;
-
-fn start(ns: &Netns, conf: &std::path::Path) -> (Side, Shared) {
-    let parsed = keepalived_conf::parse_file(conf, &keepalived_conf::Options::default())
-        .expect("parse config");
-    let status = Shared::default();
-    let st = status.clone();
-    let side = ns
-        .enter(move || lvsd::vrrp::spawn(&parsed.config, st))
-        .expect("enter the namespace")
-        .expect("spawn the VRRP side");
-    (side, status)
-}
 
 fn instance(status: &Shared, name: &str) -> Option<InstanceStatus> {
     status
@@ -62,7 +50,7 @@ fn ipv4_adverts_with_ttl_below_255_are_ignored() {
         return;
     }
     let p = Pair::new("lvsdttl");
-    let (b, sb) = start(&p.b, &data("node-b.conf"));
+    let (b, sb) = start_in_process(&p.b, &data("node-b.conf"));
     static VIPS: [Ipv4Addr; 1] = [Ipv4Addr::new(203, 0, 113, 62)];
     let advert = |ttl: u8| {
         move || {
@@ -128,7 +116,7 @@ fn ipv6_adverts_with_hop_limit_below_255_are_ignored() {
         .expect("link-local")
         .parse()
         .expect("address");
-    let (b, sb) = start(&p.b, &data("v6-b.conf"));
+    let (b, sb) = start_in_process(&p.b, &data("v6-b.conf"));
     static VIPS: [Ipv6Addr; 2] = [
         Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x66),
         Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x66),

@@ -198,3 +198,20 @@ impl Drop for Capture {
         let _ = self.child.wait();
     }
 }
+
+/// Starts the VRRP side in this test process, inside `ns`, with the configuration file `conf`;
+/// returns its handle and the status it publishes.
+pub(crate) fn start_in_process(
+    ns: &Netns,
+    conf: &Path,
+) -> (lvsd::side::Side, lvsd::status::Shared) {
+    let parsed = keepalived_conf::parse_file(conf, &keepalived_conf::Options::default())
+        .expect("parse config");
+    let status = lvsd::status::Shared::default();
+    let st = status.clone();
+    let side = ns
+        .enter(move || lvsd::vrrp::spawn(&parsed.config, st))
+        .expect("enter the namespace")
+        .expect("spawn the VRRP side");
+    (side, status)
+}
