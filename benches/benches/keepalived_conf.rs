@@ -4,7 +4,6 @@
 //!
 //! Run: `cargo bench -p lvs-benches --bench keepalived_conf`.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -12,29 +11,6 @@ use keepalived_conf::{Options, parse_str};
 
 /// The seed's NAT configuration (two VRRP instances, one virtual server).
 const SEED_NAT: &str = include_str!("../../crates/keepalived-conf/tests/data/seed-nat-fixed.conf");
-
-/// `services` virtual servers with `dests` real servers each (same shape as lvsd-bench's).
-fn generated(services: usize, dests: usize) -> String {
-    let mut s = String::with_capacity(services * (120 + dests * 60));
-    s.push_str("! Generated.\nglobal_defs {\n    router_id BENCH\n}\n");
-    for i in 0..services {
-        let vip = format!("192.0.2.{}", 1 + i / 60_000);
-        let port = 1024 + i % 60_000;
-        let _ = writeln!(
-            s,
-            "virtual_server {vip} {port} {{\n    lb_algo wlc\n    lb_kind DR\n    protocol TCP"
-        );
-        for d in 0..dests {
-            let _ = writeln!(
-                s,
-                "    real_server 198.51.100.{} {port} {{\n        weight 1\n    }}",
-                d + 1
-            );
-        }
-        s.push_str("}\n");
-    }
-    s
-}
 
 fn bench(c: &mut Criterion) {
     let opts = Options::default();
@@ -50,7 +26,7 @@ fn bench(c: &mut Criterion) {
     } else {
         200
     };
-    let big = generated(services, 4);
+    let big = lvs_testkit::generated_virtual_servers(services, 4);
     let out = parse_str(&big, &opts);
     assert!(!out.has_errors(), "{:?}", out.diagnostics.first());
     assert_eq!(out.config.virtual_servers.len(), services);
