@@ -596,7 +596,9 @@ impl Runtime {
                 Ok(Event::Packet(rx)) => {
                     // When the advert arrived (the receive thread's clock reading), not when
                     // this thread got to it: the Master_Down_Timer it restarts runs from there.
-                    t = self.instant_of(rx.at).clamp(last, t);
+                    // Never before the last event's time (min/max, not clamp: no panic even
+                    // if the clock readings were ever out of order).
+                    t = self.instant_of(rx.at).min(t).max(last);
                     self.receive(&rx, t);
                 }
                 Ok(Event::Link(s)) => self.link_changed(&s, t),
