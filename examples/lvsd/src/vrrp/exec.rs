@@ -15,18 +15,34 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use keepalived_conf::model::{Config as Conf, RunAs};
 use nix::unistd::{Group, User};
 use tracing::warn;
 
 /// Who runs scripts, and whether unsafe ones are refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The default user is looked up when the first script needs it, not at start: a user lookup
+/// goes through NSS, which loads its modules (and their libraries) into the process for good,
+/// about 0.6 MiB of a `-P` daemon's resident memory that a configuration without scripts never
+/// needs.
+#[derive(Debug, Clone)]
 pub(super) struct ScriptPolicy {
-    /// The default uid/gid, or why there is none.
-    default: Result<(u32, u32), String>,
+    script_user: Option<RunAs>,
     security: bool,
+    /// The default uid/gid, or why there is none, once looked up.
+    default: OnceLock<Result<(u32, u32), String>>,
 }
+
+/// Two policies are the same when the configuration asks for the same thing.
+impl PartialEq for ScriptPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        self.script_user == other.script_user && self.security == other.security
+    }
+}
+
+impl Eq for ScriptPolicy {}
 
 /// A script ready to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,22 +70,32 @@ impl ScriptPolicy {
     /// The policy `conf`'s `global_defs` ask for.
     pub(super) fn new(conf: &Conf) -> Self {
         let g = &conf.global_defs;
-        let security = g.enable_script_security;
-        let default = match &g.script_user {
-            Some(r) => resolve(r),
-            None => match User::from_name("keepalived_script") {
-                Ok(Some(u)) => Ok((u.uid.as_raw(), u.gid.as_raw())),
-                _ if security => Err(
-                    "enable_script_security: no script_user and no keepalived_script user"
-                        .to_owned(),
-                ),
-                _ => Ok((
-                    nix::unistd::geteuid().as_raw(),
-                    nix::unistd::getegid().as_raw(),
-                )),
-            },
-        };
-        Self { default, security }
+        Self {
+            script_user: g.script_user.clone(),
+            security: g.enable_script_security,
+            default: OnceLock::new(),
+        }
+    }
+
+    /// `script_user`, else `keepalived_script` when it exists, else lvsd's own user (never
+    /// under `enable_script_security`).
+    fn default_user(&self) -> Result<(u32, u32), String> {
+        self.default
+            .get_or_init(|| match &self.script_user {
+                Some(r) => resolve(r),
+                None => match User::from_name("keepalived_script") {
+                    Ok(Some(u)) => Ok((u.uid.as_raw(), u.gid.as_raw())),
+                    _ if self.security => Err(
+                        "enable_script_security: no script_user and no keepalived_script user"
+                            .to_owned(),
+                    ),
+                    _ => Ok((
+                        nix::unistd::geteuid().as_raw(),
+                        nix::unistd::getegid().as_raw(),
+                    )),
+                },
+            })
+            .clone()
     }
 
     /// Checks `command` (run as `run_as`, else the default user) and prepares it.
@@ -88,7 +114,7 @@ impl ScriptPolicy {
         };
         let (uid, gid) = match run_as {
             Some(r) => resolve(r)?,
-            None => self.default.clone()?,
+            None => self.default_user()?,
         };
         let path = find(prog).ok_or_else(|| format!("{prog}: not found"))?;
         let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
