@@ -338,6 +338,7 @@ impl State {
     /// the configuration (and `also`, the services of the previous one), diffed and applied
     /// in one batch. Returns the number of changes.
     fn program(&mut self, also: &HashSet<ServiceKey>) -> Result<usize, ipvs_netlink::Error> {
+        let t = Instant::now();
         let desired = self.desired();
         let ours: HashSet<ServiceKey> = desired
             .services()
@@ -351,8 +352,16 @@ impl State {
             .into_iter()
             .filter(|vs| ours.contains(&vs.entry.service.key))
             .collect();
+        let dumped = t.elapsed();
         let changes = diff(&desired, &current);
+        let diffed = t.elapsed();
         self.apply(&changes);
+        debug!(
+            desired_and_dump_ms = dumped.as_millis() as u64,
+            diff_ms = (diffed - dumped).as_millis() as u64,
+            apply_ms = (t.elapsed() - diffed).as_millis() as u64,
+            "IPVS reconciled"
+        );
         Ok(changes.len())
     }
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use keepalived_conf::model::Config;
 use nix::sys::signal::{SigSet, Signal};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::control::Control;
 use crate::notify::Notifier;
@@ -96,7 +96,14 @@ pub fn parse(opts: &Options) -> anyhow::Result<keepalived_conf::ParseOutput> {
     if let Some(id) = &opts.config_id {
         po = po.config_id(id.clone());
     }
-    keepalived_conf::parse_file(&opts.config_file, &po).map_err(anyhow::Error::from)
+    let t = Instant::now();
+    let parsed = keepalived_conf::parse_file(&opts.config_file, &po)?;
+    debug!(
+        file = %opts.config_file.display(),
+        elapsed_ms = t.elapsed().as_millis() as u64,
+        "configuration parsed"
+    );
+    Ok(parsed)
 }
 
 /// Parses for a reload: any error refuses it.
