@@ -7,7 +7,7 @@ use crate::diag::{Code, DiagMut, Diagnostic, Severity};
 use crate::model::*;
 use crate::pre::Token;
 use crate::source::Span;
-use crate::tree::{Block, Node};
+use crate::tree::{Block, Node, Parser};
 
 const GLOBAL_OTHER: &[&str] = &[
     "bfd_cpu_affinity",
@@ -331,7 +331,7 @@ impl<'d> Builder<'d> {
         .help(help);
     }
 
-    fn arg<'n>(&mut self, n: &'n Node, expected: &str) -> Option<&'n Token> {
+    fn arg<'n, 's>(&mut self, n: &'n Node<'s>, expected: &str) -> Option<&'n Token<'s>> {
         let a = n.args.first();
         if a.is_none() {
             self.missing(n, expected, None);
@@ -345,7 +345,7 @@ impl<'d> Builder<'d> {
     }
 
     fn string(&mut self, n: &Node) -> Option<String> {
-        let a = self.arg(n, "a string")?.text.clone();
+        let a = self.arg(n, "a string")?.text.to_string();
         self.extra(n, 1);
         Some(a)
     }
@@ -390,7 +390,7 @@ impl<'d> Builder<'d> {
     }
 
     fn timer_tok(&mut self, t: &Token, kw: &str) -> Option<Timer> {
-        let v = Timer::parse(&t.text);
+        let v = Timer::parse(t.text);
         if v.is_none() {
             self.error(
                 Code::InvalidValue,
@@ -459,11 +459,16 @@ impl<'d> Builder<'d> {
     }
 
     fn script(&mut self, n: &Node) -> Option<Script> {
-        let cmd = self.arg(n, "a script path or quoted command")?.text.clone();
-        let run_as = n
-            .args
-            .get(1)
-            .map(|u| RunAs::new(u.text.clone(), n.args.get(2).map(|g| g.text.clone())));
+        let cmd = self
+            .arg(n, "a script path or quoted command")?
+            .text
+            .to_string();
+        let run_as = n.args.get(1).map(|u| {
+            RunAs::new(
+                u.text.to_string(),
+                n.args.get(2).map(|g| g.text.to_string()),
+            )
+        });
         self.extra(n, 3);
         Some(Script {
             command: cmd,
@@ -472,13 +477,13 @@ impl<'d> Builder<'d> {
     }
 
     fn run_as(&mut self, n: &Node) -> Option<RunAs> {
-        let u = self.arg(n, "a user name")?.text.clone();
-        let g = n.args.get(1).map(|g| g.text.clone());
+        let u = self.arg(n, "a user name")?.text.to_string();
+        let g = n.args.get(1).map(|g| g.text.to_string());
         self.extra(n, 2);
         Some(RunAs::new(u, g))
     }
 
-    fn block<'n>(&mut self, n: &'n Node) -> Option<&'n Block> {
+    fn block<'n, 's>(&mut self, n: &'n Node<'s>) -> Option<&'n Block<'s>> {
         if n.block.is_none() {
             let kw = n.kw().to_string();
             self.error(
@@ -494,7 +499,7 @@ impl<'d> Builder<'d> {
 
     fn name(&mut self, n: &Node, kind: &'static str) -> String {
         let name = match n.args.first() {
-            Some(t) => t.text.clone(),
+            Some(t) => t.text.to_string(),
             None => {
                 let kw = n.kw().to_string();
                 self.error(Code::MissingValue, n.span(), format!("`{kw}` needs a name"))
@@ -521,7 +526,7 @@ impl<'d> Builder<'d> {
     fn directive(n: &Node) -> Directive {
         Directive {
             keyword: n.kw().to_string(),
-            args: n.args.iter().map(|t| t.text.clone()).collect(),
+            args: n.args.iter().map(|t| t.text.to_string()).collect(),
             block: n
                 .block
                 .as_ref()
@@ -537,7 +542,7 @@ impl<'d> Builder<'d> {
             .iter()
             .map(|i| {
                 std::iter::once(i.kw().to_string())
-                    .chain(i.args.iter().map(|t| t.text.clone()))
+                    .chain(i.args.iter().map(|t| t.text.to_string()))
                     .collect()
             })
             .collect()
@@ -547,10 +552,10 @@ impl<'d> Builder<'d> {
 
     /// Builds the model, dropping each top-level statement once it is used (the tree of a large
     /// file is then never held whole next to the model).
-    pub(crate) fn config(&mut self, nodes: Vec<Node>) -> Config {
+    pub(crate) fn config(&mut self, nodes: Parser<'_, '_>) -> Config {
         let mut c = Config::default();
         c.virtual_servers
-            .reserve_exact(nodes.iter().filter(|n| n.kw() == "virtual_server").count());
+            .reserve_exact(nodes.count_top("virtual_server"));
         for n in nodes {
             let n = &n;
             match n.kw() {
@@ -713,7 +718,7 @@ impl<'d> Builder<'d> {
                 "notification_email_from" => g.notification_email_from = self.string(n),
                 "smtp_server" => {
                     if let Some(h) = self.arg(n, "an address or host name") {
-                        let host = h.text.clone();
+                        let host = h.text.to_string();
                         let port = n.args.get(1).and_then(|p| self.port_tok(p));
                         self.extra(n, 2);
                         g.smtp_server = Some(SmtpServer { host, port });
@@ -768,7 +773,7 @@ impl<'d> Builder<'d> {
                     let mut t = LvsTimeouts::default();
                     let mut i = 0;
                     while i < n.args.len() {
-                        let k = n.args[i].text.as_str();
+                        let k = n.args[i].text;
                         let slot = match k {
                             "tcp" => &mut t.tcp,
                             "tcpfin" => &mut t.tcpfin,
@@ -817,8 +822,8 @@ impl<'d> Builder<'d> {
                         continue;
                     }
                     let mut s = LvsSyncDaemon {
-                        interface: n.args[0].text.clone(),
-                        instance: n.args[1].text.clone(),
+                        interface: n.args[0].text.to_string(),
+                        instance: n.args[1].text.to_string(),
                         ..Default::default()
                     };
                     self.instance_refs.push(Ref {
@@ -828,7 +833,7 @@ impl<'d> Builder<'d> {
                     });
                     let mut i = 2;
                     while i < n.args.len() {
-                        let k = n.args[i].text.clone();
+                        let k = n.args[i].text.to_string();
                         let Some(v) = n.args.get(i + 1) else {
                             let sp = n.args[i].span;
                             self.error(Code::MissingValue, sp, format!("`{k}` needs a value"))
@@ -910,7 +915,7 @@ impl<'d> Builder<'d> {
         }
         let mut i = 0;
         while i < n.args.len() {
-            let k = n.args[i].text.as_str();
+            let k = n.args[i].text;
             let v = n.args.get(i + 1);
             match (k, v) {
                 ("brd" | "broadcast", Some(v)) if v.text.parse::<IpAddr>().is_ok() => {
@@ -918,15 +923,15 @@ impl<'d> Builder<'d> {
                     i += 2;
                 }
                 ("dev", Some(v)) => {
-                    va.dev = Some(v.text.clone());
+                    va.dev = Some(v.text.to_string());
                     i += 2;
                 }
                 ("scope", Some(v)) => {
-                    va.scope = Some(v.text.clone());
+                    va.scope = Some(v.text.to_string());
                     i += 2;
                 }
                 ("label", Some(v)) => {
-                    va.label = Some(v.text.clone());
+                    va.label = Some(v.text.to_string());
                     i += 2;
                 }
                 ("dev" | "scope" | "label", None) => {
@@ -963,7 +968,7 @@ impl<'d> Builder<'d> {
             let mut t = Tracked::new(item.kw());
             let mut i = 0;
             while i < item.args.len() {
-                match item.args[i].text.as_str() {
+                match item.args[i].text {
                     "weight" => match item.args.get(i + 1) {
                         Some(v) => {
                             t.weight = self
@@ -1093,9 +1098,9 @@ impl<'d> Builder<'d> {
                     if let Some(b) = self.block(n) {
                         for m in &b.items {
                             for t in std::iter::once(&m.keyword).chain(m.args.iter()) {
-                                s.group.push(t.text.clone());
+                                s.group.push(t.text.to_string());
                                 self.instance_refs.push(Ref {
-                                    name: t.text.clone(),
+                                    name: t.text.to_string(),
                                     span: t.span,
                                     what: "sync group member",
                                 });
@@ -1158,7 +1163,7 @@ impl<'d> Builder<'d> {
             match n.kw() {
                 "state" => {
                     if let Some(t) = self.arg(n, "MASTER or BACKUP") {
-                        match t.text.as_str() {
+                        match t.text {
                             "MASTER" => v.state = Some(VrrpState::Master),
                             "BACKUP" => v.state = Some(VrrpState::Backup),
                             other => {
@@ -1200,7 +1205,7 @@ impl<'d> Builder<'d> {
                             match n.kw() {
                                 "auth_type" => {
                                     if let Some(t) = self.arg(n, "PASS or AH") {
-                                        match t.text.as_str() {
+                                        match t.text {
                                             "PASS" => a.auth_type = Some(AuthType::Pass),
                                             "AH" => a.auth_type = Some(AuthType::Ah),
                                             o => {
@@ -1260,7 +1265,7 @@ impl<'d> Builder<'d> {
                                 unicast_spans.push(p.span());
                                 v.unicast_peer.push(UnicastPeer {
                                     addr: a,
-                                    options: p.args.iter().map(|t| t.text.clone()).collect(),
+                                    options: p.args.iter().map(|t| t.text.to_string()).collect(),
                                 });
                             }
                         }
@@ -1297,7 +1302,7 @@ impl<'d> Builder<'d> {
                 "smtp_alert" => v.smtp_alert = self.bool_opt(n),
                 "use_vmac" => {
                     v.use_vmac = Some(Vmac {
-                        interface: n.args.first().map(|t| t.text.clone()),
+                        interface: n.args.first().map(|t| t.text.to_string()),
                     });
                     self.extra(n, 1);
                 }
@@ -1426,7 +1431,7 @@ impl<'d> Builder<'d> {
                 let mark = self
                     .int_tok(t, "fwmark", 0, i64::from(u32::MAX))
                     .map(|v| v as u32);
-                let family = match n.args.get(1).map(|t| t.text.as_str()) {
+                let family = match n.args.get(1).map(|t| t.text) {
                     Some("inet") => Some(IpFamily::Inet),
                     Some("inet6") => Some(IpFamily::Inet6),
                     Some(_) => {
@@ -1489,7 +1494,7 @@ impl<'d> Builder<'d> {
 
     fn lb_kind_tok(&mut self, n: &Node) -> Option<(LbKind, Vec<String>)> {
         let t = self.arg(n, "NAT, DR or TUN")?;
-        let k = match t.text.as_str() {
+        let k = match t.text {
             "NAT" => LbKind::Nat,
             "DR" => LbKind::Dr,
             "TUN" => LbKind::Tun,
@@ -1503,7 +1508,7 @@ impl<'d> Builder<'d> {
                 return None;
             }
         };
-        let rest: Vec<String> = n.args[1..].iter().map(|t| t.text.clone()).collect();
+        let rest: Vec<String> = n.args[1..].iter().map(|t| t.text.to_string()).collect();
         if k != LbKind::Tun {
             self.extra(n, 1);
             return Some((k, Vec::new()));
@@ -1514,7 +1519,7 @@ impl<'d> Builder<'d> {
     fn virtual_server(&mut self, n: &Node) -> Option<VirtualServer> {
         let mut vs = VirtualServer::default();
         let first = n.args.first();
-        let addr = match first.map(|t| t.text.as_str()) {
+        let addr = match first.map(|t| t.text) {
             None => {
                 self.error(Code::MissingValue, n.span(), "`virtual_server` needs an address")
                     .label("expected `virtual_server IP PORT`, `virtual_server fwmark N` or `virtual_server group NAME`");
@@ -1536,12 +1541,12 @@ impl<'d> Builder<'d> {
                 Some(t) => {
                     self.extra(n, 2);
                     self.group_refs.push(Ref {
-                        name: t.text.clone(),
+                        name: t.text.to_string(),
                         span: t.span,
                         what: "virtual_server_group",
                     });
                     Some(VsAddress::Group {
-                        name: t.text.clone(),
+                        name: t.text.to_string(),
                     })
                 }
                 None => {
@@ -1567,7 +1572,7 @@ impl<'d> Builder<'d> {
                 "delay_loop" => vs.delay_loop = self.timer(n),
                 "lb_algo" | "lvs_sched" => {
                     if let Some(t) = self.arg(n, "a scheduler name") {
-                        vs.lb_algo = LbAlgo::from_name(&t.text);
+                        vs.lb_algo = LbAlgo::from_name(t.text);
                         if vs.lb_algo.is_none() {
                             let names: Vec<&str> = LbAlgo::ALL.iter().map(|a| a.name()).collect();
                             self.error(
@@ -1615,7 +1620,7 @@ impl<'d> Builder<'d> {
                 "persistence_engine" => vs.persistence_engine = self.string(n),
                 "protocol" => {
                     if let Some(t) = self.arg(n, "TCP, UDP or SCTP") {
-                        vs.protocol = match t.text.as_str() {
+                        vs.protocol = match t.text {
                             "TCP" => Some(Protocol::Tcp),
                             "UDP" => Some(Protocol::Udp),
                             "SCTP" => Some(Protocol::Sctp),
@@ -1647,7 +1652,7 @@ impl<'d> Builder<'d> {
                 "hysteresis" => vs.hysteresis = self.u32(n),
                 "ip_family" => {
                     if let Some(t) = self.arg(n, "inet or inet6") {
-                        vs.ip_family = match t.text.as_str() {
+                        vs.ip_family = match t.text {
                             "inet" => Some(IpFamily::Inet),
                             "inet6" => Some(IpFamily::Inet6),
                             o => {
@@ -1980,26 +1985,16 @@ impl<'d> Builder<'d> {
                     }
                     match n.kw() {
                         "payload" => {
-                            u.payload = Some(
-                                n.args
-                                    .iter()
-                                    .map(|t| t.text.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(" "),
-                            );
+                            u.payload =
+                                Some(n.args.iter().map(|t| t.text).collect::<Vec<_>>().join(" "));
                             if n.args.is_empty() {
                                 self.missing(n, "hex bytes", None);
                                 u.payload = None;
                             }
                         }
                         "require_reply" => {
-                            u.require_reply = Some(
-                                n.args
-                                    .iter()
-                                    .map(|t| t.text.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(" "),
-                            )
+                            u.require_reply =
+                                Some(n.args.iter().map(|t| t.text).collect::<Vec<_>>().join(" "))
                         }
                         "min_reply_length" => u.min_reply_length = self.u32(n),
                         "max_reply_length" => u.max_reply_length = self.u32(n),
@@ -2017,7 +2012,7 @@ impl<'d> Builder<'d> {
                             f.track_file = self.string(n);
                             if let Some(t) = n.args.first() {
                                 self.file_refs.push(Ref {
-                                    name: t.text.clone(),
+                                    name: t.text.to_string(),
                                     span: t.span,
                                     what: "FILE_CHECK track_file",
                                 });
@@ -2079,7 +2074,7 @@ impl<'d> Builder<'d> {
                         self.missing(n, "a status code or range", None);
                     }
                     for t in &n.args {
-                        let (a, b) = t.text.split_once('-').unwrap_or((&t.text, &t.text));
+                        let (a, b) = t.text.split_once('-').unwrap_or((t.text, t.text));
                         match (a.parse::<u16>(), b.parse::<u16>()) {
                             (Ok(a), Ok(b))
                                 if (100..=999).contains(&a) && (a..=999).contains(&b) =>

@@ -178,8 +178,19 @@ fn parse_owned(
         p.run_file(id, canon);
         std::mem::take(&mut p.out)
     };
-    let nodes = tree::build(items, &mut diagnostics);
-    let config = build::Builder::new(&mut diagnostics, opts.strict).config(nodes);
+    let mut items = items;
+    let text = items.take_text();
+    // the tree's and the model's diagnostics come after the preprocessor's, in that order,
+    // though the two are built together (one top-level statement at a time)
+    let mut tree_diags = Vec::new();
+    let mut model_diags = Vec::new();
+    let config = {
+        let nodes = tree::Parser::new(items, &sources, &text, &mut tree_diags);
+        build::Builder::new(&mut model_diags, opts.strict).config(nodes)
+    };
+    drop(text);
+    diagnostics.append(&mut tree_diags);
+    diagnostics.append(&mut model_diags);
     for d in &mut diagnostics {
         d.resolve(&sources);
     }

@@ -28,10 +28,10 @@ pub enum TokenKind {
 }
 
 /// One token of a logical line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
     /// The text after quote removal and escape processing (empty for a brace: see `kind`).
-    pub text: String,
+    pub text: &'a str,
     /// Word or brace.
     pub kind: TokenKind,
     /// Whether any part was quoted.
@@ -503,10 +503,10 @@ impl<'a> Pre<'a> {
             self.process_line(expanded.slice(start, s.len()), depth + 1);
             return;
         }
-        let mark = self.out.len();
+        let mark = self.out.mark();
         let n = self.tokenize(&expanded);
         // the line's first token, if it has any
-        if let Some(span) = self.out.get(mark).map(|t| t.span) {
+        if let Some(span) = self.out.span(mark.0) {
             if self.charge(n, span) {
                 self.out.end_line();
             } else {
@@ -830,17 +830,12 @@ impl<'a> Pre<'a> {
             }
             if b[i] == b'{' || b[i] == b'}' {
                 cost += 9;
-                self.out.push(Token {
-                    // the kind says which brace; no allocation for it
-                    text: String::new(),
-                    kind: if b[i] == b'{' {
-                        TokenKind::Open
-                    } else {
-                        TokenKind::Close
-                    },
-                    quoted: false,
-                    span: t.span(i, i + 1),
-                });
+                let kind = if b[i] == b'{' {
+                    TokenKind::Open
+                } else {
+                    TokenKind::Close
+                };
+                self.out.push_brace(kind, t.span(i, i + 1));
                 i += 1;
                 continue;
             }
@@ -854,12 +849,13 @@ impl<'a> Pre<'a> {
             }
             if i == b.len() || (b[i] != b'"' && b[i] != b'\'') {
                 cost += i - start + 8;
-                self.out.push(Token {
-                    text: t.s[start..i].to_string(),
-                    kind: TokenKind::Word,
-                    quoted: false,
-                    span: t.span(start, i),
-                });
+                let span = t.span(start, i);
+                if matches!(t.origin, Origin::Linear(_)) {
+                    // straight from the file: the span is the text
+                    self.out.push_source_word(span);
+                } else {
+                    self.out.push_word(&t.s[start..i], false, span);
+                }
                 continue;
             }
             let mut out: Vec<u8> = b[start..i].to_vec();
@@ -903,14 +899,9 @@ impl<'a> Pre<'a> {
                 .label("this quote is not closed")
                 .help("add the closing quote; a quoted string cannot span lines");
             }
-            let text = String::from_utf8_lossy(&out).into_owned();
+            let text = String::from_utf8_lossy(&out);
             cost += text.len() + 8;
-            self.out.push(Token {
-                text,
-                kind: TokenKind::Word,
-                quoted,
-                span: t.span(start, i),
-            });
+            self.out.push_word(&text, quoted, t.span(start, i));
         }
         cost
     }

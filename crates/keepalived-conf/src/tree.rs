@@ -2,38 +2,39 @@
 
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::pre::{Token, TokenKind};
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 
-/// One statement: a keyword, its arguments on the same line, and an optional block.
+/// One statement: a keyword, its arguments on the same line, and an optional block. Its texts
+/// borrow from the parsed sources (or from the preprocessor's text of quoted and expanded words).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
+pub struct Node<'a> {
     /// The first word of the statement.
-    pub keyword: Token,
+    pub keyword: Token<'a>,
     /// The words after it on the same logical line (before any `{`).
-    pub args: Vec<Token>,
+    pub args: Vec<Token<'a>>,
     /// The `{ ... }` block, if any.
-    pub block: Option<Block>,
+    pub block: Option<Block<'a>>,
 }
 
 /// A `{ ... }` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
+pub struct Block<'a> {
     /// Span of the `{`.
     pub open: Span,
     /// Span of the `}` (None when the file ended first).
     pub close: Option<Span>,
     /// Statements inside.
-    pub items: Vec<Node>,
+    pub items: Vec<Node<'a>>,
 }
 
-impl Node {
+impl<'a> Node<'a> {
     /// Span of the keyword.
     pub fn span(&self) -> Span {
         self.keyword.span
     }
     /// The keyword text.
-    pub fn kw(&self) -> &str {
-        &self.keyword.text
+    pub fn kw(&self) -> &'a str {
+        self.keyword.text
     }
     /// Span from the keyword to the last argument.
     pub fn line_span(&self) -> Span {
@@ -50,20 +51,37 @@ impl Node {
 /// Tokens per chunk of [`Items`].
 const CHUNK: usize = 4096;
 
+/// `RawToken::at` of a token whose text is its span's source text (or empty, for a brace).
+const IN_SOURCE: u32 = u32::MAX;
+
+/// A token as the preprocessor stores it: no text of its own. A word read straight from a file
+/// is its span's text; any other word (quoted, escaped, expanded) is a range of [`Items::text`].
+#[derive(Debug, Clone, Copy)]
+struct RawToken {
+    span: Span,
+    /// Start of the text in [`Items::text`], or [`IN_SOURCE`].
+    at: u32,
+    len: u32,
+    kind: TokenKind,
+    quoted: bool,
+}
+
 /// The preprocessor's output: the tokens of every logical line in one list, with a bit per token
 /// that marks the last token of a line. Kept in fixed-size chunks: the tree builder frees each
-/// chunk once it has moved past it, so a large file's token list and its tree are not both held
+/// chunk once it has moved past it, so a large file's token list and its model are not both held
 /// whole.
 #[derive(Debug, Default)]
 pub(crate) struct Items {
-    chunks: Vec<Vec<Token>>,
+    chunks: Vec<Vec<RawToken>>,
     /// Bit `i`: a line ends after token `i`.
     eol: Vec<u64>,
     len: usize,
+    /// Texts of the words that are not a slice of their file, one after the other.
+    text: String,
 }
 
 impl Items {
-    pub(crate) fn push(&mut self, t: Token) {
+    fn push(&mut self, t: RawToken) {
         match self.chunks.last_mut() {
             Some(c) if c.len() < CHUNK => c.push(t),
             _ => {
@@ -76,6 +94,41 @@ impl Items {
             self.eol.push(0);
         }
         self.len += 1;
+    }
+
+    /// Adds a brace.
+    pub(crate) fn push_brace(&mut self, kind: TokenKind, span: Span) {
+        self.push(RawToken {
+            span,
+            at: IN_SOURCE,
+            len: 0,
+            kind,
+            quoted: false,
+        });
+    }
+
+    /// Adds an unquoted word whose text is exactly its span's text in its file.
+    pub(crate) fn push_source_word(&mut self, span: Span) {
+        self.push(RawToken {
+            span,
+            at: IN_SOURCE,
+            len: 0,
+            kind: TokenKind::Word,
+            quoted: false,
+        });
+    }
+
+    /// Adds a word with its own text.
+    pub(crate) fn push_word(&mut self, text: &str, quoted: bool, span: Span) {
+        let at = u32::try_from(self.text.len()).unwrap_or(IN_SOURCE - 1);
+        self.text.push_str(text);
+        self.push(RawToken {
+            span,
+            at,
+            len: text.len() as u32,
+            kind: TokenKind::Word,
+            quoted,
+        });
     }
 
     /// Ends the current line (after the last token pushed; nothing when there is none).
@@ -92,20 +145,29 @@ impl Items {
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.len
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<&Token> {
+    fn get(&self, i: usize) -> Option<&RawToken> {
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
     }
 
-    fn get_mut(&mut self, i: usize) -> Option<&mut Token> {
-        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    /// Span of token `i`.
+    pub(crate) fn span(&self, i: usize) -> Option<Span> {
+        self.get(i).map(|t| t.span)
     }
 
-    /// Keeps the first `n` tokens.
-    pub(crate) fn truncate(&mut self, n: usize) {
+    /// A mark to [`Self::truncate`] back to.
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.len, self.text.len())
+    }
+
+    /// Keeps what was there at `mark`.
+    pub(crate) fn truncate(&mut self, mark: (usize, usize)) {
+        let (n, text) = mark;
+        self.text.truncate(text);
         if n >= self.len {
             return;
         }
@@ -121,23 +183,20 @@ impl Items {
         }
         self.len = n;
     }
+
+    /// Moves the words' texts out (the tree borrows them while it frees the tokens).
+    pub(crate) fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
 }
 
-/// Builds the statement tree from the preprocessed tokens.
-pub(crate) fn build(items: Items, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
-    let mut p = Parser {
-        items,
-        pos: 0,
-        freed: 0,
-        diags,
-    };
-    let mut out = Vec::new();
-    p.block_items(None, &mut out, 0);
-    out
-}
-
-struct Parser<'d> {
+/// The top-level statements, built one at a time from the preprocessed tokens (a large file's
+/// whole tree is never held: each statement is dropped once the model has used it). Words borrow
+/// their text from `sources` or from `text` ([`Items::take_text`]).
+pub(crate) struct Parser<'a, 'd> {
     items: Items,
+    sources: &'a SourceMap,
+    text: &'a str,
     pos: usize,
     /// Chunks before this one are freed (the cursor never moves back).
     freed: usize,
@@ -146,23 +205,67 @@ struct Parser<'d> {
 
 const MAX_NESTING: usize = 64;
 
-impl Parser<'_> {
-    /// Moves the token at the cursor out of the list (every token is consumed exactly once and
-    /// never looked at again, so no copy of its text is needed).
-    fn take(&mut self) -> Token {
-        let t = self
-            .items
-            .get_mut(self.pos)
-            .expect("take() is only called on a token");
-        std::mem::replace(
-            t,
-            Token {
-                text: String::new(),
-                kind: TokenKind::Close,
-                quoted: false,
-                span: t.span,
-            },
-        )
+impl<'a, 'd> Parser<'a, 'd> {
+    pub(crate) fn new(
+        items: Items,
+        sources: &'a SourceMap,
+        text: &'a str,
+        diags: &'d mut Vec<Diagnostic>,
+    ) -> Self {
+        Self {
+            items,
+            sources,
+            text,
+            pos: 0,
+            freed: 0,
+            diags,
+        }
+    }
+
+    /// The token `t` with its text.
+    fn token(&self, t: &RawToken) -> Token<'a> {
+        let text = if t.at != IN_SOURCE {
+            let a = t.at as usize;
+            self.text.get(a..a + t.len as usize).unwrap_or_default()
+        } else if t.kind == TokenKind::Word {
+            let f = &self.sources.file(t.span.file).text;
+            f.get(t.span.start as usize..t.span.end as usize)
+                .unwrap_or_default()
+        } else {
+            ""
+        };
+        Token {
+            text,
+            kind: t.kind,
+            quoted: t.quoted,
+            span: t.span,
+        }
+    }
+
+    /// The token at the cursor.
+    fn peek(&self) -> Option<Token<'a>> {
+        self.items.get(self.pos).map(|t| self.token(t))
+    }
+
+    /// How many statements at the top level start with `keyword` (a capacity hint: stray
+    /// braces are counted as blocks).
+    pub(crate) fn count_top(&self, keyword: &str) -> usize {
+        let mut depth = 0usize;
+        let mut n = 0;
+        let mut line_start = true;
+        for (i, t) in self.items.chunks.iter().flatten().enumerate() {
+            match t.kind {
+                TokenKind::Open => depth += 1,
+                TokenKind::Close => depth = depth.saturating_sub(1),
+                TokenKind::Word => {
+                    if depth == 0 && line_start && self.token(t).text == keyword {
+                        n += 1;
+                    }
+                }
+            }
+            line_start = self.items.eol_after(i);
+        }
+        n
     }
 
     /// Frees the chunks the cursor has left.
@@ -179,75 +282,76 @@ impl Parser<'_> {
     fn block_items(
         &mut self,
         open: Option<Span>,
-        out: &mut Vec<Node>,
+        out: &mut Vec<Node<'a>>,
         depth: usize,
     ) -> Option<Span> {
         loop {
+            match self.item(open, depth) {
+                Item::Node(n) => out.push(n),
+                Item::Close(c) => return c,
+            }
+        }
+    }
+
+    /// The next statement of a block (or of the top level when `open` is None), or the end of
+    /// the block (`Close(None)` when the tokens ran out).
+    fn item(&mut self, open: Option<Span>, depth: usize) -> Item<'a> {
+        loop {
             self.release();
-            match self.items.get(self.pos) {
-                None => {
-                    if let Some(o) = open {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Severity::Error,
-                                Code::UnclosedBlock,
-                                Some(o),
-                                "block is never closed",
-                            )
-                            .label("this `{` has no matching `}`")
-                            .help("add `}` at the end of the block"),
-                        );
-                    }
-                    return None;
+            let Some(t) = self.peek() else {
+                if let Some(o) = open {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Severity::Error,
+                            Code::UnclosedBlock,
+                            Some(o),
+                            "block is never closed",
+                        )
+                        .label("this `{` has no matching `}`")
+                        .help("add `}` at the end of the block"),
+                    );
                 }
-                Some(_) => {
-                    let t = self.take();
-                    match t.kind {
-                        TokenKind::Close => {
-                            self.pos += 1;
-                            if open.is_some() {
-                                return Some(t.span);
-                            }
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Severity::Error,
-                                    Code::UnexpectedCloseBrace,
-                                    Some(t.span),
-                                    "unexpected `}`",
-                                )
-                                .label("no block is open here")
-                                .help("remove this `}` or the extra one above it"),
-                            );
-                        }
-                        TokenKind::Open => {
-                            self.pos += 1;
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Severity::Error,
-                                    Code::UnexpectedOpenBrace,
-                                    Some(t.span),
-                                    "unexpected `{`",
-                                )
-                                .label("no keyword opens this block")
-                                .help("put the `{` on the line of the keyword it belongs to"),
-                            );
-                            // skip the stray block so its contents do not leak into this level
-                            let mut junk = Vec::new();
-                            self.block_items(Some(t.span), &mut junk, depth + 1);
-                        }
-                        TokenKind::Word => {
-                            self.pos += 1;
-                            let node = self.statement(t, depth);
-                            out.push(node);
-                        }
+                return Item::Close(None);
+            };
+            self.pos += 1;
+            match t.kind {
+                TokenKind::Close => {
+                    if open.is_some() {
+                        return Item::Close(Some(t.span));
                     }
+                    self.diags.push(
+                        Diagnostic::new(
+                            Severity::Error,
+                            Code::UnexpectedCloseBrace,
+                            Some(t.span),
+                            "unexpected `}`",
+                        )
+                        .label("no block is open here")
+                        .help("remove this `}` or the extra one above it"),
+                    );
                 }
+                TokenKind::Open => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Severity::Error,
+                            Code::UnexpectedOpenBrace,
+                            Some(t.span),
+                            "unexpected `{`",
+                        )
+                        .label("no keyword opens this block")
+                        .help("put the `{` on the line of the keyword it belongs to"),
+                    );
+                    // skip the stray block so its contents do not leak into this level
+                    let mut junk = Vec::new();
+                    self.block_items(Some(t.span), &mut junk, depth + 1);
+                }
+                TokenKind::Word => return Item::Node(self.statement(t, depth)),
             }
         }
     }
 
     /// The statement of `keyword` (just taken, at `self.pos - 1`).
-    fn statement(&mut self, keyword: Token, depth: usize) -> Node {
+    fn statement(&mut self, keyword: Token<'a>, depth: usize) -> Node<'a> {
         // exact size: the tree of a large file holds many small argument lists
         let mut n = 0;
         while !self.items.eol_after(self.pos + n - 1)
@@ -281,7 +385,7 @@ impl Parser<'_> {
             }
             match self.items.get(self.pos) {
                 Some(t) if t.kind == TokenKind::Word => {
-                    args.push(self.take());
+                    args.push(self.token(t));
                     self.pos += 1;
                 }
                 Some(t) if t.kind == TokenKind::Open => {
@@ -304,7 +408,7 @@ impl Parser<'_> {
         }
     }
 
-    fn sub_block(&mut self, open: Span, depth: usize) -> Block {
+    fn sub_block(&mut self, open: Span, depth: usize) -> Block<'a> {
         let mut items = Vec::new();
         if depth >= MAX_NESTING {
             self.diags.push(
@@ -342,9 +446,27 @@ impl Parser<'_> {
             };
         }
         let close = self.block_items(Some(open), &mut items, depth + 1);
-        // most blocks are small: give back the growth slack (the tree of a large file is big)
+        // most blocks are small: give back the growth slack
         items.shrink_to_fit();
         Block { open, close, items }
+    }
+}
+
+/// What [`Parser::item`] found.
+enum Item<'a> {
+    Node(Node<'a>),
+    Close(Option<Span>),
+}
+
+impl<'a> Iterator for Parser<'a, '_> {
+    type Item = Node<'a>;
+
+    /// The next top-level statement.
+    fn next(&mut self) -> Option<Node<'a>> {
+        match self.item(None, 0) {
+            Item::Node(n) => Some(n),
+            Item::Close(_) => None,
+        }
     }
 }
 
@@ -353,53 +475,90 @@ mod tests {
     use super::*;
     use crate::source::FileId;
 
-    fn tok(text: String, kind: TokenKind, at: usize) -> Token {
-        Token {
-            text,
-            kind,
-            quoted: false,
-            span: Span {
-                file: FileId(0),
-                start: at as u32,
-                end: at as u32 + 1,
-            },
+    fn span(at: usize) -> Span {
+        Span {
+            file: FileId(0),
+            start: at as u32,
+            end: at as u32 + 1,
         }
     }
 
-    fn word(i: usize) -> Token {
-        tok(i.to_string(), TokenKind::Word, i)
+    fn word(items: &mut Items, i: usize) {
+        items.push_word(&i.to_string(), false, span(i));
     }
 
-    fn text(t: Option<&Token>) -> Option<&str> {
-        t.map(|t| t.text.as_str())
+    fn text<'a>(p: &Parser<'a, '_>, i: usize) -> Option<&'a str> {
+        p.items.get(i).map(|t| p.token(t).text)
+    }
+
+    fn parser<'a, 'd>(
+        mut items: Items,
+        map: &'a SourceMap,
+        text: &'a mut String,
+        diags: &'d mut Vec<Diagnostic>,
+    ) -> Parser<'a, 'd> {
+        *text = items.take_text();
+        Parser::new(items, map, text, diags)
     }
 
     #[test]
     fn items_truncate_across_chunks() {
         let mut items = Items::default();
+        let mut marks = Vec::new();
         for i in 0..2 * CHUNK + 5 {
-            items.push(word(i));
+            marks.push(items.mark());
+            word(&mut items, i);
             items.end_line();
         }
         assert_eq!(items.len(), 2 * CHUNK + 5);
-        assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
-        items.truncate(2 * CHUNK);
+        items.truncate(marks[2 * CHUNK]);
         assert_eq!(items.len(), 2 * CHUNK);
         assert!(items.get(2 * CHUNK).is_none());
         assert!(!items.eol_after(2 * CHUNK));
         assert_eq!(items.chunks.len(), 2);
-        items.truncate(CHUNK + 1);
-        assert_eq!(text(items.get(CHUNK)), Some(CHUNK.to_string().as_str()));
+        items.truncate(marks[CHUNK + 1]);
         assert!(items.eol_after(CHUNK));
         assert!(items.get(CHUNK + 1).is_none());
         // a line end cut off by truncate does not come back with the next token
-        items.push(word(7));
-        assert_eq!(text(items.get(CHUNK + 1)), Some("7"));
+        items.push_word("7", false, span(7));
         assert!(!items.eol_after(CHUNK + 1));
-        items.truncate(0);
+        let map = SourceMap::new();
+        let (mut t, mut d) = (String::new(), Vec::new());
+        let p = parser(items, &map, &mut t, &mut d);
+        assert_eq!(text(&p, CHUNK), Some(CHUNK.to_string().as_str()));
+        assert_eq!(text(&p, CHUNK + 1), Some("7"));
+        let mut items = p.items;
+        items.truncate((0, 0));
         assert_eq!(items.len(), 0);
         assert!(items.get(0).is_none());
         assert!(!items.eol_after(0));
+    }
+
+    /// Words read straight from a file take their text from the file.
+    #[test]
+    fn source_words() {
+        let mut map = SourceMap::new();
+        let f = map.add("k.conf", "ab  cd {\n}\n");
+        let sp = |a: u32, b: u32| Span {
+            file: f,
+            start: a,
+            end: b,
+        };
+        let mut items = Items::default();
+        items.push_source_word(sp(0, 2));
+        items.push_word("x y", true, sp(4, 6));
+        items.push_brace(TokenKind::Open, sp(7, 8));
+        items.end_line();
+        items.push_brace(TokenKind::Close, sp(9, 10));
+        items.end_line();
+        let (mut t, mut d) = (String::new(), Vec::new());
+        let nodes: Vec<_> = parser(items, &map, &mut t, &mut d).collect();
+        assert!(d.is_empty());
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].kw(), "ab");
+        assert_eq!(nodes[0].args[0].text, "x y");
+        assert!(nodes[0].args[0].quoted);
+        assert_eq!(nodes[0].block.as_ref().unwrap().close, Some(sp(9, 10)));
     }
 
     /// Statements whose arguments and blocks straddle chunk boundaries (and chunks freed
@@ -410,23 +569,26 @@ mod tests {
         let n = 3 * CHUNK / 4;
         for s in 0..n {
             // `s s+1 {` `}` or `s s+1` `{` `}` (brace on its own line)
-            items.push(word(s));
-            items.push(word(s + 1));
+            word(&mut items, s);
+            word(&mut items, s + 1);
             if s % 2 == 1 {
                 items.end_line();
             }
-            items.push(tok(String::new(), TokenKind::Open, s));
+            items.push_brace(TokenKind::Open, span(s));
             items.end_line();
-            items.push(tok(String::new(), TokenKind::Close, s));
+            items.push_brace(TokenKind::Close, span(s));
             items.end_line();
         }
         // a keyword, its argument on the next line is a statement of its own
-        items.push(word(1));
+        word(&mut items, 1);
         items.end_line();
-        items.push(word(2));
+        word(&mut items, 2);
         items.end_line();
-        let mut diags = Vec::new();
-        let nodes = build(items, &mut diags);
+        let map = SourceMap::new();
+        let (mut t, mut diags) = (String::new(), Vec::new());
+        let p = parser(items, &map, &mut t, &mut diags);
+        assert_eq!(p.count_top("1"), 2);
+        let nodes: Vec<_> = p.collect();
         assert!(diags.is_empty());
         assert_eq!(nodes.len(), n + 2);
         for (s, node) in nodes[..n].iter().enumerate() {
