@@ -115,6 +115,7 @@ impl Link {
             s.set_unicast_hops_v6(255)?;
             setsockopt(&s, sockopt::Ipv6RecvHopLimit, &true)?;
             setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true)?;
+            setsockopt(&s, sockopt::ReceiveTimestampns, &true)?;
             s
         } else {
             let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))
@@ -135,6 +136,7 @@ impl Link {
             s.set_ttl_v4(255)?;
             s.set_header_included_v4(true)?;
             setsockopt(&s, sockopt::Ipv4PacketInfo, &true)?;
+            setsockopt(&s, sockopt::ReceiveTimestampns, &true)?;
             s
         };
         let socket = Arc::new(sock);
@@ -246,14 +248,20 @@ impl Reader {
 
     /// One datagram; `None` when it is dropped here (another interface).
     fn recv(&self, buf: &mut [u8]) -> nix::Result<Option<Rx>> {
-        let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, nix::libc::c_int);
+        let mut cmsg = nix::cmsg_space!(
+            nix::libc::in6_pktinfo,
+            nix::libc::c_int,
+            nix::libc::timespec
+        );
         let fd = self.socket.as_raw_fd();
         let mut iov = [IoSliceMut::new(buf)];
+        let mut stamp = None;
         let (len, ifindex, v6) = if self.v6 {
             let msg = recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())?;
             let (mut hops, mut dst, mut ifindex) = (0u8, Ipv6Addr::UNSPECIFIED, None);
             for c in msg.cmsgs()? {
                 match c {
+                    ControlMessageOwned::ScmTimestampns(ts) => stamp = Some(ts),
                     ControlMessageOwned::Ipv6HopLimit(h) => hops = u8::try_from(h).unwrap_or(0),
                     ControlMessageOwned::Ipv6PacketInfo(i) => {
                         dst = Ipv6Addr::from(i.ipi6_addr.s6_addr);
@@ -268,8 +276,12 @@ impl Reader {
             let msg = recvmsg::<SockaddrIn>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())?;
             let mut ifindex = None;
             for c in msg.cmsgs()? {
-                if let ControlMessageOwned::Ipv4PacketInfo(i) = c {
-                    ifindex = u32::try_from(i.ipi_ifindex).ok();
+                match c {
+                    ControlMessageOwned::Ipv4PacketInfo(i) => {
+                        ifindex = u32::try_from(i.ipi_ifindex).ok();
+                    }
+                    ControlMessageOwned::ScmTimestampns(ts) => stamp = Some(ts),
+                    _ => {}
                 }
             }
             (msg.bytes, ifindex, None)
@@ -287,7 +299,68 @@ impl Reader {
             link: self.id,
             data: buf[..len].to_vec(),
             v6,
-            at: std::time::Instant::now(),
+            at: arrival(stamp),
         }))
+    }
+}
+
+/// When a datagram arrived, on the monotonic clock: now, less the age the kernel's receive
+/// timestamp (`SO_TIMESTAMPNS`, wall clock) gives it, so the time this thread took to wake up
+/// does not delay the timers that start from it. Without a timestamp, or with an age the wall
+/// clock cannot vouch for (negative, or over a second: the clock was just set), now.
+fn arrival(stamp: Option<nix::sys::time::TimeSpec>) -> std::time::Instant {
+    // The wall clock first: the age comes out short by the time between the two readings
+    // rather than long, so a timer never starts before the datagram arrived.
+    let wall = std::time::SystemTime::now();
+    let now = std::time::Instant::now();
+    let age = stamp.and_then(|ts| {
+        let at = std::time::UNIX_EPOCH.checked_add(Duration::from(ts))?;
+        wall.duration_since(at).ok()
+    });
+    age.filter(|a| *a < Duration::from_secs(1))
+        .and_then(|a| now.checked_sub(a))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    use nix::sys::time::TimeSpec;
+
+    use super::arrival;
+
+    fn stamp(at: SystemTime) -> Option<TimeSpec> {
+        Some(TimeSpec::from_duration(
+            at.duration_since(UNIX_EPOCH).unwrap(),
+        ))
+    }
+
+    #[test]
+    fn arrival_is_now_less_the_kernel_stamps_age() {
+        // The datagram arrived 500 ms before `sent` was read, between `before` and `after`.
+        let age = Duration::from_millis(500);
+        let before = Instant::now();
+        let sent = stamp(SystemTime::now() - age);
+        let after = Instant::now();
+        let at = arrival(sent);
+        // The clocks are read at slightly different times: a generous slack, still far
+        // from the half second a missing correction would leave.
+        let slack = Duration::from_millis(100);
+        assert!(at + age + slack >= before, "{at:?} {before:?}");
+        assert!(at + age <= after + slack, "{at:?} {after:?}");
+    }
+
+    #[test]
+    fn arrival_ignores_stamps_the_wall_clock_cannot_vouch_for() {
+        for s in [
+            None,
+            stamp(SystemTime::now() + Duration::from_secs(5)),
+            stamp(SystemTime::now() - Duration::from_secs(5)),
+        ] {
+            let before = Instant::now();
+            let at = arrival(s);
+            assert!(at >= before && at <= Instant::now(), "{s:?}");
+        }
     }
 }

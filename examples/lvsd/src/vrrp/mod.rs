@@ -68,6 +68,11 @@ use crate::conf::{TrackKind, track_id};
 use crate::side::{Command, Side};
 use crate::status::{InstanceStatus, Shared, SyncGroupStatus};
 
+/// How long before a machine's deadline the VRRP thread stops sleeping and polls instead: at
+/// most this much CPU per deadline (an advert interval's worth of them is 0.015 % of a core
+/// at 1 s), for an expiry that is late by the time to notice it, not by the kernel's wake-up.
+const SPIN: Duration = Duration::from_micros(150);
+
 /// One `vrrp_instance` (its machine lives in its [`Unit`]).
 #[derive(Debug)]
 struct Slot {
@@ -562,6 +567,35 @@ impl Runtime {
         }
     }
 
+    /// The next event, or `Timeout` at `deadline`: a sleep until [`SPIN`] before it, then a
+    /// busy wait, so the expiry does not also carry the kernel's wake-up latency (tens to
+    /// hundreds of microseconds in a VM). The busy part is bounded by the deadline.
+    fn recv_until(
+        &self,
+        rx: &mpsc::Receiver<Event>,
+        deadline: Instant,
+    ) -> Result<Event, RecvTimeoutError> {
+        let left = deadline.saturating_duration_since(self.now());
+        if left > SPIN {
+            match rx.recv_timeout(left - SPIN) {
+                Err(RecvTimeoutError::Timeout) => {}
+                other => return other,
+            }
+        }
+        loop {
+            match rx.try_recv() {
+                Ok(e) => return Ok(e),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Err(RecvTimeoutError::Disconnected);
+                }
+                Err(mpsc::TryRecvError::Empty) if self.now() >= deadline => {
+                    return Err(RecvTimeoutError::Timeout);
+                }
+                Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+    }
+
     fn run(mut self, rx: &mpsc::Receiver<Event>) -> anyhow::Result<()> {
         // The kernel may delay this thread's wake-ups by its timer slack (50 µs by default) to
         // batch them; a Master_Down_Timer wants its expiry on time.
@@ -588,7 +622,7 @@ impl Runtime {
                 .filter_map(|u| u.machine.poll_timeout())
                 .min();
             let event = match deadline {
-                Some(d) => rx.recv_timeout(d.saturating_duration_since(self.now())),
+                Some(d) => self.recv_until(rx, d),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             let mut t = self.now();
