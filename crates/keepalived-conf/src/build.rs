@@ -301,7 +301,7 @@ impl<'d> Builder<'d> {
                     span.end = l.span.end;
                 }
             }
-            let (kw, max) = (n.kw().to_string(), max);
+            let kw = n.kw();
             self.warn(
                 Code::ExtraArgument,
                 span,
@@ -312,7 +312,7 @@ impl<'d> Builder<'d> {
     }
 
     fn missing(&mut self, n: &Node, expected: &str, fallback: Option<&str>) {
-        let kw = n.kw().to_string();
+        let kw = n.kw();
         let help = match fallback {
             Some(f) => format!(
                 "{kw} needs a value {}; keepalived uses {f}",
@@ -379,8 +379,8 @@ impl<'d> Builder<'d> {
             self.missing(n, &format!("an integer {min}-{max}"), f.as_deref());
             return fallback;
         };
-        let kw = n.kw().to_string();
-        let v = self.int_tok(t, &kw, min, max);
+        let kw = n.kw();
+        let v = self.int_tok(t, kw, min, max);
         self.extra(n, 1);
         v
     }
@@ -404,8 +404,8 @@ impl<'d> Builder<'d> {
 
     fn timer(&mut self, n: &Node) -> Option<Timer> {
         let t = self.arg(n, "a time in seconds")?;
-        let kw = n.kw().to_string();
-        let v = self.timer_tok(t, &kw);
+        let kw = n.kw();
+        let v = self.timer_tok(t, kw);
         self.extra(n, 1);
         v
     }
@@ -427,8 +427,11 @@ impl<'d> Builder<'d> {
 
     fn ip(&mut self, n: &Node) -> Option<IpAddr> {
         let t = self.arg(n, "an IP address")?;
-        let kw = n.kw().to_string();
-        let v = self.ip_tok(t, &format!("`{kw}`"));
+        // the label is only formatted for a bad address
+        let v = match t.text.parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => self.ip_tok(t, &format!("`{}`", n.kw())),
+        };
         self.extra(n, 1);
         v
     }
@@ -485,7 +488,7 @@ impl<'d> Builder<'d> {
 
     fn block<'n, 's>(&mut self, n: &'n Node<'s>) -> Option<&'n Block<'s>> {
         if n.block.is_none() {
-            let kw = n.kw().to_string();
+            let kw = n.kw();
             self.error(
                 Code::MissingBlock,
                 n.line_span(),
@@ -501,7 +504,7 @@ impl<'d> Builder<'d> {
         let name = match n.args.first() {
             Some(t) => t.text.to_string(),
             None => {
-                let kw = n.kw().to_string();
+                let kw = n.kw();
                 self.error(Code::MissingValue, n.span(), format!("`{kw}` needs a name"))
                     .label(format!("expected `{kw} NAME {{`"));
                 String::new()
@@ -1844,7 +1847,7 @@ impl<'d> Builder<'d> {
     }
 
     fn checker(&mut self, n: &Node) -> Option<Checker> {
-        let kw = n.kw().to_string();
+        let kw = n.kw();
         self.extra(n, 0);
         let empty = Block {
             open: n.span(),
@@ -1852,7 +1855,7 @@ impl<'d> Builder<'d> {
             items: Vec::new(),
         };
         let b = n.block.as_ref().unwrap_or(&empty);
-        let ctx = kw.as_str();
+        let ctx = kw;
         Some(match ctx {
             "TCP_CHECK" | "PING_CHECK" => {
                 let mut s = SimpleCheck::default();

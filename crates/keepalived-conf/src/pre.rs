@@ -179,6 +179,9 @@ pub(crate) struct Pre<'a> {
     files_read: usize,
     budget_used: usize,
     limit_reported: bool,
+    /// Whether [`Self::plain_line`] takes the lines it can (off only to test it against the
+    /// general path).
+    plain_lines: bool,
     pwd: PathBuf,
     /// Tokens of every logical line, with its line ends.
     pub(crate) out: Items,
@@ -205,6 +208,7 @@ impl<'a> Pre<'a> {
             files_read: 0,
             budget_used: 0,
             limit_reported: false,
+            plain_lines: true,
             pwd: PathBuf::new(),
             out: Items::default(),
         }
@@ -249,15 +253,25 @@ impl<'a> Pre<'a> {
         );
         // borrowed out of the map (nothing reads it until parsing ends) and put back below
         let text = self.map.take_text(file);
-        let mut lines = text.split_inclusive('\n').scan(0usize, |off, l| {
-            let at = *off;
-            *off += l.len();
-            Some((at, l.trim_end_matches(['\n', '\r'])))
-        });
-        while let Some((off, body)) = lines.next() {
+        let mut lines = Lines {
+            text: &text,
+            pos: 0,
+        };
+        loop {
             if self.limit_reported {
                 break;
             }
+            if let Some(next) = self
+                .plain_lines
+                .then(|| self.plain_line(text.as_bytes(), lines.pos, file))
+                .flatten()
+            {
+                lines.pos = next;
+                continue;
+            }
+            let Some((off, body)) = lines.next() else {
+                break;
+            };
             let Some(t) = line_text(body, off, file) else {
                 continue;
             };
@@ -295,10 +309,84 @@ impl<'a> Pre<'a> {
             }
             self.process_line(t, 0);
         }
-        drop(lines);
         self.map.put_text(file, text);
         self.pwd = saved_pwd;
         self.stack.pop();
+    }
+
+    /// The fast path for most lines: when the line at byte `pos` of `file` (`text`) is
+    /// printable ASCII up to its comment, with no quote or `$` and not starting with `@`, `~` or
+    /// `include`, tokenises it straight from the file in one pass (what [`Self::process_line`]
+    /// would do, without its copies and checks) and returns where the next line starts;
+    /// otherwise returns None and leaves the line to the general path.
+    fn plain_line(&mut self, text: &[u8], pos: usize, file: FileId) -> Option<usize> {
+        if pos >= text.len() {
+            return None;
+        }
+        let span = |a: usize, z: usize| Span {
+            file,
+            start: a as u32,
+            end: z as u32,
+        };
+        let mark = self.out.mark();
+        let mut cost = 0usize;
+        let mut i = pos;
+        let mut first = true;
+        let next = loop {
+            let Some(&c) = text.get(i) else {
+                break i;
+            };
+            match CLASS[c as usize] {
+                BLANK => i += 1,
+                WORD => {
+                    let start = i;
+                    while text.get(i).is_some_and(|&c| CLASS[c as usize] == WORD) {
+                        i += 1;
+                    }
+                    if first && (matches!(c, b'@' | b'~') || text[start..i].starts_with(b"include"))
+                    {
+                        // a conditional, a sequence or an include
+                        self.out.truncate(mark);
+                        return None;
+                    }
+                    cost += i - start + 8;
+                    self.out.push_source_word(span(start, i));
+                    first = false;
+                }
+                OPEN => {
+                    cost += 9;
+                    self.out.push_brace(TokenKind::Open, span(i, i + 1));
+                    i += 1;
+                    first = false;
+                }
+                CLOSE => {
+                    cost += 9;
+                    self.out.push_brace(TokenKind::Close, span(i, i + 1));
+                    i += 1;
+                    first = false;
+                }
+                NEWLINE => break i + 1,
+                COMMENT => {
+                    break text[i..]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(text.len(), |n| i + n + 1);
+                }
+                _ => {
+                    self.out.truncate(mark);
+                    return None;
+                }
+            }
+        };
+        // the line's first token, if it has any
+        if let Some(first_span) = self.out.span(mark.0) {
+            if self.charge(cost, first_span) {
+                self.out.end_line();
+            } else {
+                self.out.truncate(mark);
+            }
+        }
+        Some(next)
     }
 
     /// Parses `$NAME=value` at the start of `t` (already trimmed).
@@ -962,6 +1050,58 @@ fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
     }
 }
 
+/// Byte classes of [`Pre::plain_line`]: `BLANK` is white space both to `str::trim` and to the
+/// tokeniser, `WORD` a byte that is part of a word wherever it is, `OTHER` anything that needs
+/// the general path (quotes, `$`, other control bytes, non-ASCII).
+const OTHER: u8 = 0;
+const BLANK: u8 = 1;
+const WORD: u8 = 2;
+const OPEN: u8 = 3;
+const CLOSE: u8 = 4;
+const NEWLINE: u8 = 5;
+const COMMENT: u8 = 6;
+
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = WORD;
+        c += 1;
+    }
+    t[b' ' as usize] = BLANK;
+    t[b'\t' as usize] = BLANK;
+    t[b'\r' as usize] = BLANK;
+    t[0x0c] = BLANK;
+    t[b'\n' as usize] = NEWLINE;
+    t[b'#' as usize] = COMMENT;
+    t[b'!' as usize] = COMMENT;
+    t[b'{' as usize] = OPEN;
+    t[b'}' as usize] = CLOSE;
+    t[b'"' as usize] = OTHER;
+    t[b'\'' as usize] = OTHER;
+    t[b'$' as usize] = OTHER;
+    t
+};
+
+/// The lines of a text with their offsets, without their line terminators (`\n`, and any `\r`
+/// before it).
+struct Lines<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'t> Iterator for Lines<'t> {
+    type Item = (usize, &'t str);
+
+    fn next(&mut self) -> Option<(usize, &'t str)> {
+        let at = self.pos;
+        let rest = self.text.get(at..).filter(|r| !r.is_empty())?;
+        let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        self.pos += len;
+        Some((at, rest[..len].trim_end_matches(['\n', '\r'])))
+    }
+}
+
 /// The line `body` (at byte `off` of `file`) without its comment and surrounding white space;
 /// None when nothing is left.
 fn line_text(body: &str, off: usize, file: FileId) -> Option<Text<'_>> {
@@ -1065,5 +1205,56 @@ fn unquote(s: &str) -> String {
         t[1..t.len() - 1].to_string()
     } else {
         t.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::MemLoader;
+
+    fn run(text: &str, opts: &Options, plain_lines: bool) -> (Items, Vec<Diagnostic>) {
+        let mut loader = MemLoader::new();
+        let mut map = SourceMap::new();
+        let mut diags = Vec::new();
+        let id = map.add("k.conf", text);
+        let mut p = Pre::new(&mut loader, &mut map, &mut diags, opts);
+        p.plain_lines = plain_lines;
+        p.run_file(id, PathBuf::from("k.conf"));
+        let out = std::mem::take(&mut p.out);
+        (out, diags)
+    }
+
+    /// The fast path gives exactly the tokens, line ends, budget and diagnostics of the general
+    /// path, on the lines it takes and next to the ones it leaves.
+    #[test]
+    fn plain_lines_as_the_general_path() {
+        let texts = [
+            "virtual_server 192.0.2.1 80 {\n  lb_kind DR\n  real_server 198.51.100.1 80 {\n weight 2 }\n}\n",
+            "a{b}c\n}{\n{}\n x {y}\n{\n}}}\n",
+            "a\x0cb {\n\x0c c\x0c\n\x0bd\x0be\n}",
+            "x\r\ny\rz\r\r\n  \r\n",
+            "!c\ng { # x\n r a!b\n r a#b \"q#\n}\n",
+            "  @main g {\n @^main x\n@\n}\n\t~SEQ(i,1,3) v 192.0.2.$i {\n}\n",
+            "include\tfoo\nincludex y\n include\n{ include x\n}\n",
+            "g {\n r \u{e9}\n\u{a0}r x\u{2003}y\n r a\x01b\n r a\\b\n ~x @y\n}\n",
+            "$A=1\n$B= \\\n v 192.0.2.1 $A {\\\n }\n$B\nv 2 {\n}\n",
+            "",
+            "   \n\t\n\n",
+            "last line",
+        ];
+        for text in texts {
+            for opts in [Options::default(), Options::default().config_id("main")] {
+                assert_eq!(run(text, &opts, true), run(text, &opts, false), "{text:?}");
+            }
+        }
+        // the expansion budget runs out on the same line, with the same diagnostic
+        let big: String = (0..600)
+            .map(|i| format!("v 192.0.2.1 {i} {{\n k DR\n}}\n"))
+            .collect();
+        let small = Options::default().limits(Limits::small());
+        let (items, diags) = run(&big, &small, true);
+        assert_eq!(diags.len(), 1);
+        assert_eq!((items, diags), run(&big, &small, false));
     }
 }

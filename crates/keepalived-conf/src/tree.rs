@@ -56,7 +56,7 @@ const IN_SOURCE: u32 = u32::MAX;
 
 /// A token as the preprocessor stores it: no text of its own. A word read straight from a file
 /// is its span's text; any other word (quoted, escaped, expanded) is a range of [`Items::text`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct RawToken {
     span: Span,
     /// Start of the text in [`Items::text`], or [`IN_SOURCE`].
@@ -70,7 +70,7 @@ struct RawToken {
 /// that marks the last token of a line. Kept in fixed-size chunks: the tree builder frees each
 /// chunk once it has moved past it, so a large file's token list and its model are not both held
 /// whole.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Items {
     chunks: Vec<Vec<RawToken>>,
     /// Bit `i`: a line ends after token `i`.
