@@ -2,7 +2,6 @@
 //! a byte pipe), the IPVS family id resolved once, single requests, dumps and pipelined
 //! batches.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 
@@ -371,95 +370,123 @@ impl Ipvs {
     ///
     /// Dumps are not allowed in a batch (the kernel runs one dump per socket at a time); a
     /// dump request gets [`Error::Invalid`].
+    ///
+    /// [`Ipvs::apply_failures`] does the same and returns only the failed items, which spares
+    /// a large batch that succeeds one result per request.
     pub fn apply(&mut self, reqs: &[Request]) -> Vec<ItemResult> {
-        let mut results: Vec<Option<ItemResult>> = (0..reqs.len()).map(|_| None).collect();
+        let mut results: Vec<ItemResult> = Vec::with_capacity(reqs.len());
+        let mut failures = self.apply_failures(reqs).into_iter().peekable();
+        for i in 0..reqs.len() {
+            results.push(match failures.next_if(|(at, _)| *at == i) {
+                Some((_, e)) => Err(e),
+                None => Ok(()),
+            });
+        }
+        results
+    }
+
+    /// [`Ipvs::apply`], returning only the requests that failed: `(index in reqs, error)`,
+    /// in request order. An empty list means every request was applied.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use ipvs_netlink::message::Request;
+    /// use ipvs_netlink::{Destination, Ipvs, Service, ServiceKey};
+    ///
+    /// let mut ipvs = Ipvs::connect()?;
+    /// let key = ServiceKey::tcp("192.0.2.10:80".parse().unwrap());
+    /// let reqs = [
+    ///     Request::NewService(Service::new(key)),
+    ///     Request::NewDest(key, Destination::new("198.51.100.1:80".parse().unwrap())),
+    /// ];
+    /// for (i, e) in ipvs.apply_failures(&reqs) {
+    ///     eprintln!("{:?} refused: {e}", reqs[i]);
+    /// }
+    /// # Ok::<(), ipvs_netlink::Error>(())
+    /// ```
+    pub fn apply_failures(&mut self, reqs: &[Request]) -> Vec<(usize, Error)> {
+        let mut failures = Vec::new();
+        // Outcomes of the current send, index `k` = request `start + k`: `None` until known.
+        // Only looked at for errors and after an overrun; a send that succeeds leaves it
+        // all `None`.
+        let mut chunk: Vec<Option<ItemResult>> = Vec::new();
         let mut start = 0;
         while start < reqs.len() {
-            // Chunk: bounded by count and bytes.
-            let mut seqs: Vec<(u32, usize)> = Vec::new();
+            // Chunk: bounded by count and bytes. Sequence numbers are consecutive from
+            // `first`, so a reply's sequence number gives its request's index.
+            let first = self.seq.wrapping_add(1);
             let mut end = start;
-            while end < reqs.len() && seqs.len() < self.window && self.out.len() < BATCH_BYTES {
-                if reqs[end].is_dump() {
-                    results[end] = Some(Err(Error::Invalid(
-                        "a dump cannot be part of a batch".into(),
-                    )));
-                    end += 1;
-                    continue;
-                }
+            let (mut last_msg, mut barrier) = (0, first);
+            chunk.clear();
+            while end < reqs.len() && chunk.len() < self.window && self.out.len() < BATCH_BYTES {
                 let seq = self.next_seq();
-                reqs[end].emit(&mut self.out, self.family, seq, false);
-                seqs.push((seq, end));
+                if reqs[end].is_dump() {
+                    // Keeps the numbering: this request is never sent.
+                    chunk.push(Some(Err(Error::Invalid(
+                        "a dump cannot be part of a batch".into(),
+                    ))));
+                } else {
+                    (last_msg, barrier) = (self.out.len(), seq);
+                    reqs[end].emit(&mut self.out, self.family, seq, false);
+                    chunk.push(None);
+                }
                 end += 1;
             }
-            if seqs.is_empty() {
+            if self.out.is_empty() {
+                Self::settle(start, &mut chunk, &mut failures);
                 start = end;
                 continue;
             }
             // The last message of the send carries the ACK: it is the batch's barrier.
-            self.ensure_last_ack();
-            let barrier = seqs.last().map(|s| s.0).unwrap_or(0);
-            let by_seq: HashMap<u32, usize> = seqs.iter().copied().collect();
+            self.set_ack(last_msg);
             if let Err(e) = self.send_out() {
                 let msg = e.to_string();
-                for &(_, i) in &seqs {
-                    results[i] = Some(Err(Error::Io(io::Error::other(msg.clone()))));
+                for r in chunk.iter_mut().filter(|r| r.is_none()) {
+                    *r = Some(Err(Error::Io(io::Error::other(msg.clone()))));
                 }
                 self.out.clear();
+                Self::settle(start, &mut chunk, &mut failures);
                 start = end;
                 continue;
             }
-            let overrun = self.collect_batch(reqs, &by_seq, barrier, &mut results);
+            let overrun = self.collect_batch(&reqs[start..end], first, barrier, &mut chunk);
             if overrun {
                 self.window = (self.window / 2).max(1);
-                let unknown: Vec<usize> = seqs
-                    .iter()
-                    .map(|&(_, i)| i)
-                    .filter(|&i| results[i].is_none())
-                    .collect();
-                self.resync(reqs, &unknown, &mut results);
-            } else {
-                for &(_, i) in &seqs {
-                    if results[i].is_none() {
-                        results[i] = Some(Ok(()));
-                    }
-                }
+                let unknown: Vec<usize> =
+                    (0..chunk.len()).filter(|&k| chunk[k].is_none()).collect();
+                self.resync(&reqs[start..end], &unknown, &mut chunk);
             }
+            // Whatever has no outcome yet succeeded (or, after an overrun, was resolved).
+            Self::settle(start, &mut chunk, &mut failures);
             start = end;
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(Error::Overrun("applying a batch"))))
-            .collect()
+        failures
     }
 
-    /// Sets NLM_F_ACK on the final message in `out`.
-    fn ensure_last_ack(&mut self) {
-        let mut last = None;
-        let mut off = 0;
-        while off + wire::NLMSG_HDRLEN <= self.out.len() {
-            let len = u32::from_ne_bytes([
-                self.out[off],
-                self.out[off + 1],
-                self.out[off + 2],
-                self.out[off + 3],
-            ]) as usize;
-            if len < wire::NLMSG_HDRLEN {
-                break;
+    /// Moves the errors of a send (request `start + k` for entry `k`) into `failures`.
+    fn settle(start: usize, chunk: &mut [Option<ItemResult>], failures: &mut Vec<(usize, Error)>) {
+        for (k, r) in chunk.iter_mut().enumerate() {
+            if let Some(Err(e)) = r.take() {
+                failures.push((start + k, e));
             }
-            last = Some(off);
-            off += wire::align4(len);
-        }
-        if let Some(o) = last {
-            let fl = u16::from_ne_bytes([self.out[o + 6], self.out[o + 7]]) | wire::NLM_F_ACK;
-            self.out[o + 6..o + 8].copy_from_slice(&fl.to_ne_bytes());
         }
     }
 
-    /// Reads replies of one batch until the barrier's ACK. Returns true on ENOBUFS.
+    /// Sets NLM_F_ACK on the message that starts at offset `at` of `out`.
+    fn set_ack(&mut self, at: usize) {
+        if let Some(b) = self.out.get_mut(at + 6..at + 8) {
+            let fl = u16::from_ne_bytes([b[0], b[1]]) | wire::NLM_F_ACK;
+            b.copy_from_slice(&fl.to_ne_bytes());
+        }
+    }
+
+    /// Reads replies of one send until the barrier's ACK. `reqs[k]` was sent with sequence
+    /// number `first + k`; its error (or ACK) lands in `results[k]`. Returns true on ENOBUFS.
     fn collect_batch(
         &mut self,
         reqs: &[Request],
-        by_seq: &HashMap<u32, usize>,
+        first: u32,
         barrier: u32,
         results: &mut [Option<ItemResult>],
     ) -> bool {
@@ -472,14 +499,15 @@ impl Ipvs {
             let mut done = false;
             for m in Messages::new(&self.inbuf[..n]) {
                 let Ok((hdr, payload)) = m else { break };
-                let Some(&i) = by_seq.get(&hdr.seq) else {
-                    continue;
+                let k = hdr.seq.wrapping_sub(first) as usize;
+                let (Some(req), Some(slot)) = (reqs.get(k), results.get_mut(k)) else {
+                    continue; // a stale reply of an earlier request
                 };
                 if let Reply::Ack { errno, ext_msg } = parse_one(hdr.kind, hdr.flags, payload) {
-                    results[i] = Some(if errno == 0 {
+                    *slot = Some(if errno == 0 {
                         Ok(())
                     } else {
-                        Err(Error::from_errno(&reqs[i], errno, ext_msg))
+                        Err(Error::from_errno(req, errno, ext_msg))
                     });
                     if hdr.seq == barrier {
                         done = true;

@@ -231,7 +231,7 @@ impl Request {
             Self::DelDest(k, a) => {
                 put_service(&mut w, k, None);
                 w.begin_nest(attr::DEST);
-                w.attr(dest::ADDR, &addr16(&a.ip()));
+                w.fixed(dest::ADDR, addr16(&a.ip()));
                 w.be16(dest::PORT, a.port());
                 w.u16(dest::ADDR_FAMILY, Family::of(&a.ip()).to_af());
                 w.end_nest();
@@ -296,7 +296,7 @@ fn put_service(w: &mut MsgWriter<'_>, key: &ServiceKey, full: Option<&Service>) 
         ServiceKey::Fwmark { mark, .. } => w.u32(svc::FWMARK, *mark),
         ServiceKey::Addr { protocol, addr } => {
             w.u16(svc::PROTOCOL, protocol.number());
-            w.attr(svc::ADDR, &addr16(&addr.ip()));
+            w.fixed(svc::ADDR, addr16(&addr.ip()));
             w.be16(svc::PORT, addr.port());
         }
     }
@@ -310,16 +310,16 @@ fn put_service(w: &mut MsgWriter<'_>, key: &ServiceKey, full: Option<&Service>) 
         let mut fl = [0u8; 8];
         fl[..4].copy_from_slice(&s.flags.bits().to_ne_bytes());
         fl[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
-        w.attr(svc::FLAGS, &fl);
+        w.fixed(svc::FLAGS, fl);
         w.u32(svc::TIMEOUT, s.timeout);
-        w.attr(svc::NETMASK, &s.netmask.to_wire());
+        w.fixed(svc::NETMASK, s.netmask.to_wire());
     }
     w.end_nest();
 }
 
 fn put_dest(w: &mut MsgWriter<'_>, d: &Destination) {
     w.begin_nest(attr::DEST);
-    w.attr(dest::ADDR, &addr16(&d.addr.ip()));
+    w.fixed(dest::ADDR, addr16(&d.addr.ip()));
     w.be16(dest::PORT, d.addr.port());
     w.u32(dest::FWD_METHOD, d.forward.to_raw());
     w.u32(dest::WEIGHT, d.weight as u32);

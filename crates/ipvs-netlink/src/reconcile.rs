@@ -36,6 +36,29 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
+    /// An empty desired state with room for `services` services (saves the regrowth of a
+    /// large one built service by service).
+    pub fn with_capacity(services: usize) -> Self {
+        Self {
+            services: Vec::with_capacity(services),
+            index: HashMap::with_capacity(services),
+        }
+    }
+    /// Whether the service `key` is part of the desired state.
+    ///
+    /// ```
+    /// use ipvs_netlink::reconcile::DesiredState;
+    /// use ipvs_netlink::{Service, ServiceKey};
+    ///
+    /// let key = ServiceKey::tcp("192.0.2.1:80".parse().unwrap());
+    /// let mut desired = DesiredState::with_capacity(1);
+    /// desired.insert(Service::new(key), vec![]);
+    /// assert!(desired.contains(&key));
+    /// assert!(!desired.contains(&ServiceKey::tcp("192.0.2.2:80".parse().unwrap())));
+    /// ```
+    pub fn contains(&self, key: &ServiceKey) -> bool {
+        self.index.contains_key(key)
+    }
     /// Adds (or replaces) a service and its destinations.
     pub fn insert(&mut self, service: Service, dests: Vec<Destination>) {
         match self.index.get(&service.key) {
@@ -60,7 +83,7 @@ impl DesiredState {
     }
     /// The desired state equal to a dump (statistics dropped).
     pub fn from_dump(dump: &[VirtualServer]) -> Self {
-        let mut d = Self::default();
+        let mut d = Self::with_capacity(dump.len());
         for vs in dump {
             d.insert(
                 vs.entry.service.normalized(),
@@ -115,7 +138,11 @@ pub fn diff(desired: &DesiredState, current: &[VirtualServer]) -> Vec<Request> {
         .iter()
         .map(|vs| (vs.entry.service.key, vs))
         .collect();
-    let mut out = Vec::new();
+    // Room for a first programming (every service and destination new) without regrowth,
+    // a 10,000-service table is 50,000 requests (pages never written are never touched).
+    let mut out = Vec::with_capacity(
+        desired.services.len() + desired.services.iter().map(|(_, d)| d.len()).sum::<usize>(),
+    );
     for (svc, dests) in &desired.services {
         match cur.get(&svc.key) {
             None => {

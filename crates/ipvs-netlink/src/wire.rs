@@ -43,8 +43,14 @@ pub(crate) const fn align4(len: usize) -> usize {
 pub(crate) struct MsgWriter<'a> {
     buf: &'a mut Vec<u8>,
     start: usize,
-    nests: Vec<usize>,
+    /// Offsets of the open nested attributes (IPVS nests at most one level deep; a deeper
+    /// nest is still closed by `finish`, only its length would not be patched).
+    nests: [usize; MAX_NESTS],
+    depth: usize,
 }
+
+/// Nesting depth [`MsgWriter`] tracks.
+const MAX_NESTS: usize = 4;
 
 impl<'a> MsgWriter<'a> {
     /// Starts a generic-netlink message at the end of `buf`.
@@ -56,75 +62,102 @@ impl<'a> MsgWriter<'a> {
         cmd: u8,
         version: u8,
     ) -> Self {
+        // Room for a whole IPVS message (a destination is 172 bytes): the attributes then
+        // never grow the buffer one by one.
+        buf.reserve(256);
         let start = buf.len();
-        buf.extend_from_slice(&0u32.to_ne_bytes()); // length, patched in finish()
-        buf.extend_from_slice(&family.to_ne_bytes());
-        buf.extend_from_slice(&flags.to_ne_bytes());
-        buf.extend_from_slice(&seq.to_ne_bytes());
-        buf.extend_from_slice(&0u32.to_ne_bytes()); // port id: 0, the kernel fills it in
-        buf.push(cmd);
-        buf.push(version);
-        buf.extend_from_slice(&0u16.to_ne_bytes());
+        let mut h = [0u8; NLMSG_HDRLEN + GENL_HDRLEN];
+        // [0..4]: length, patched in finish(); [12..16]: port id 0, the kernel fills it in.
+        h[4..6].copy_from_slice(&family.to_ne_bytes());
+        h[6..8].copy_from_slice(&flags.to_ne_bytes());
+        h[8..12].copy_from_slice(&seq.to_ne_bytes());
+        h[16] = cmd;
+        h[17] = version;
+        buf.extend_from_slice(&h);
         MsgWriter {
             buf,
             start,
-            nests: Vec::new(),
+            nests: [0; MAX_NESTS],
+            depth: 0,
         }
     }
 
     /// Appends one attribute with a raw payload, padded to 4 bytes.
     pub(crate) fn attr(&mut self, kind: u16, payload: &[u8]) {
-        let len = NLA_HDRLEN + payload.len();
-        let len16 = u16::try_from(len).unwrap_or(u16::MAX);
-        self.buf.extend_from_slice(&len16.to_ne_bytes());
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
+        self.header(kind, payload.len());
         self.buf.extend_from_slice(payload);
         self.pad();
     }
 
+    /// An attribute header for a payload of `len` bytes.
+    fn header(&mut self, kind: u16, len: usize) {
+        let len16 = u16::try_from(NLA_HDRLEN + len).unwrap_or(u16::MAX);
+        let [a, b] = len16.to_ne_bytes();
+        let [c, d] = kind.to_ne_bytes();
+        self.buf.extend_from_slice(&[a, b, c, d]);
+    }
+
+    /// Appends one attribute with a fixed-size payload of at most 20 bytes (addresses,
+    /// integers): one copy of a stack-built, padded attribute, sized at compile time.
+    #[inline]
+    pub(crate) fn fixed<const N: usize>(&mut self, kind: u16, payload: [u8; N]) {
+        const { assert!(N <= 20) };
+        let mut a = [0u8; 24];
+        let len = NLA_HDRLEN + N;
+        a[..2].copy_from_slice(&(len as u16).to_ne_bytes());
+        a[2..4].copy_from_slice(&kind.to_ne_bytes());
+        a[4..len].copy_from_slice(&payload);
+        self.buf.extend_from_slice(&a[..align4(len)]);
+    }
+
     pub(crate) fn u8(&mut self, kind: u16, v: u8) {
-        self.attr(kind, &[v]);
+        self.fixed(kind, [v]);
     }
     pub(crate) fn u16(&mut self, kind: u16, v: u16) {
-        self.attr(kind, &v.to_ne_bytes());
+        self.fixed(kind, v.to_ne_bytes());
     }
     pub(crate) fn be16(&mut self, kind: u16, v: u16) {
-        self.attr(kind, &v.to_be_bytes());
+        self.fixed(kind, v.to_be_bytes());
     }
     pub(crate) fn u32(&mut self, kind: u16, v: u32) {
-        self.attr(kind, &v.to_ne_bytes());
+        self.fixed(kind, v.to_ne_bytes());
     }
     /// A NUL-terminated string.
     pub(crate) fn string(&mut self, kind: u16, s: &str) {
-        let mut v = Vec::with_capacity(s.len() + 1);
-        v.extend_from_slice(s.as_bytes());
-        v.push(0);
-        self.attr(kind, &v);
+        self.header(kind, s.len() + 1);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+        self.pad();
     }
 
     /// Opens a nested attribute; close it with [`Self::end_nest`].
     pub(crate) fn begin_nest(&mut self, kind: u16) {
-        self.nests.push(self.buf.len());
-        self.buf.extend_from_slice(&0u16.to_ne_bytes());
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
+        if let Some(slot) = self.nests.get_mut(self.depth) {
+            *slot = self.buf.len();
+        }
+        self.depth += 1;
+        self.header(kind, 0);
     }
 
     pub(crate) fn end_nest(&mut self) {
-        if let Some(at) = self.nests.pop() {
+        if self.depth == 0 {
+            return;
+        }
+        self.depth -= 1;
+        if let Some(&at) = self.nests.get(self.depth) {
             let len = u16::try_from(self.buf.len() - at).unwrap_or(u16::MAX);
             self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
         }
     }
 
     fn pad(&mut self) {
-        while self.buf.len() % 4 != 0 {
-            self.buf.push(0);
-        }
+        let pad = align4(self.buf.len()) - self.buf.len();
+        self.buf.extend_from_slice(&[0u8; 3][..pad]);
     }
 
     /// Closes open nests and patches the message length.
     pub(crate) fn finish(mut self) {
-        while !self.nests.is_empty() {
+        while self.depth > 0 {
             self.end_nest();
         }
         let len = u32::try_from(self.buf.len() - self.start).unwrap_or(u32::MAX);
