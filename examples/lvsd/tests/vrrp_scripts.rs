@@ -169,3 +169,70 @@ fn enable_script_security_refuses_unsafe_root_scripts() {
     );
     kill(child);
 }
+
+/// The arguments a notify script gets from a quoted command line with blanks, quotes of both
+/// kinds and escapes: lvsd passes what keepalived (the judge) passes.
+#[test]
+fn notify_arguments_split_as_keepalived_splits_them() {
+    if skip_unless(
+        "notify_arguments_split_as_keepalived_splits_them",
+        &["ip", "keepalived"],
+    ) {
+        return;
+    }
+    let p = Pair::new("lvsdsq");
+    let bin = p.logs.0.join("bin");
+    std::fs::create_dir_all(&bin).expect("script dir");
+    let script = bin.join("args.sh");
+    // Each argument after the first (the output file) on a line of its own, bracketed.
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nout=$1; shift\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done > \"$out\"\n",
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = out_dir(&p);
+    let run = |who: &str| {
+        let file = out.join(who);
+        let c = conf(
+            &p,
+            &format!("{who}.conf"),
+            "   script_user root\n",
+            &format!(
+                r#"    notify_master "{s} {f} '\"s p a c e \"' a\tb 'c d'e f\ g \"h i\" ''  last"
+"#,
+                s = script.display(),
+                f = file.display()
+            ),
+        );
+        let child = if who == "keepalived" {
+            p.start_keepalived_path(&p.a, &c, "k.log")
+        } else {
+            p.start_path(&p.a, &c, "a.log")
+        };
+        let ran = wait_until(Duration::from_secs(10), POLL, || {
+            std::fs::read_to_string(&file).is_ok_and(|s| s.ends_with("[last]\n"))
+        });
+        // SIGTERM: keepalived's VRRP child leaves with its parent (and the VIP with it);
+        // then nothing of this run may stay in the namespace for the next one.
+        let mut child = child;
+        signal(&child, "TERM");
+        let _ = wait_exit(&mut child, Duration::from_secs(5));
+        kill(child);
+        p.a.kill_all();
+        assert!(
+            ran,
+            "{who}'s notify_master did not run\n{}\n{}",
+            p.log("k.log"),
+            p.log("a.log")
+        );
+        std::fs::read_to_string(&file).expect("arguments")
+    };
+    let keepalived = run("keepalived");
+    let lvsd = run("lvsd");
+    assert_eq!(lvsd, keepalived);
+    assert_eq!(
+        keepalived,
+        "[\"s p a c e \"]\n[a]\n[b]\n[c de]\n[f]\n[g]\n[h i]\n[]\n[last]\n"
+    );
+}

@@ -11,6 +11,8 @@
 //! otherwise. With `enable_script_security`, scripts without a user of their own need
 //! `script_user` or an existing `keepalived_script` user: lvsd never falls back to root then.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -47,7 +49,7 @@ impl Eq for ScriptPolicy {}
 /// A script ready to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Prepared {
-    argv: Vec<String>,
+    argv: Vec<OsString>,
     uid: u32,
     gid: u32,
 }
@@ -108,7 +110,7 @@ impl ScriptPolicy {
         command: &str,
         run_as: Option<&RunAs>,
     ) -> Result<Prepared, String> {
-        let mut argv: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+        let mut argv = split_command(command)?;
         let Some(prog) = argv.first() else {
             return Err("empty command".to_owned());
         };
@@ -116,7 +118,7 @@ impl ScriptPolicy {
             Some(r) => resolve(r)?,
             None => self.default_user()?,
         };
-        let path = find(prog).ok_or_else(|| format!("{prog}: not found"))?;
+        let path = find(prog).ok_or_else(|| format!("{}: not found", prog.to_string_lossy()))?;
         let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         if !meta.is_file() || !executable(&meta, uid, gid) {
             return Err(format!(
@@ -139,7 +141,7 @@ impl ScriptPolicy {
                 }
             }
         }
-        argv[0] = path.to_string_lossy().into_owned();
+        argv[0] = path.into_os_string();
         Ok(Prepared { argv, uid, gid })
     }
 }
@@ -162,9 +164,106 @@ fn resolve(r: &RunAs) -> Result<(u32, u32), String> {
     Ok((u.uid.as_raw(), gid))
 }
 
+/// A script's command line (the configuration's string, its own quotes and escapes already
+/// taken out) as keepalived splits it into the program and its arguments, never through a
+/// shell: unquoted blanks separate arguments; `'...'` and `"..."` keep blanks (and the other
+/// kind of quote) inside one argument and are removed, parts next to each other join, `''` is an
+/// empty argument; backslash escapes are those of keepalived.conf(5)'s quoted strings (`\a`,
+/// `\b`, `\E`, `\f`, `\n`, `\r`, `\t`, `\v`, up to three octal digits, `\x` with up to two
+/// hex digits, `\cC` for control-C, `\C` for any other C). keepalived 2.2.7 reads more than two
+/// hex digits after `\x` (`\x20f` is byte 0x0f there, a space and `f` here, as the manual says).
+///
+/// # Errors
+/// A quote left open.
+fn split_command(command: &str) -> Result<Vec<OsString>, String> {
+    let b = command.as_bytes();
+    let mut args = Vec::new();
+    let mut word: Option<Vec<u8>> = None;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        match (c, quote) {
+            (b' ' | b'\t' | b'\n' | b'\r', None) => {
+                if let Some(w) = word.take() {
+                    args.push(OsString::from_vec(w));
+                }
+            }
+            (b'\'' | b'"', None) => {
+                quote = Some(c);
+                word.get_or_insert_with(Vec::new);
+            }
+            (q, Some(open)) if q == open => quote = None,
+            (b'\\', _) => {
+                let w = word.get_or_insert_with(Vec::new);
+                i = escape(b, i, w);
+            }
+            _ => word.get_or_insert_with(Vec::new).push(c),
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("unterminated {} quote in `{command}`", q as char));
+    }
+    if let Some(w) = word {
+        args.push(OsString::from_vec(w));
+    }
+    Ok(args)
+}
+
+/// The escape after a backslash at `b[i..]` into `out`; returns the index after it.
+fn escape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
+    let Some(&c) = b.get(i) else {
+        out.push(b'\\');
+        return i;
+    };
+    let digits = |radix: u32, max: usize| {
+        let n = b[i + 1..]
+            .iter()
+            .take(max)
+            .take_while(|d| (**d as char).is_digit(radix))
+            .count();
+        let v = b[i + 1..i + 1 + n].iter().fold(0u32, |v, d| {
+            v * radix + (*d as char).to_digit(radix).unwrap_or(0)
+        });
+        (n, v)
+    };
+    match c {
+        b'a' => out.push(0x07),
+        b'b' => out.push(0x08),
+        b'E' => out.push(0x1b),
+        b'f' => out.push(0x0c),
+        b'n' => out.push(b'\n'),
+        b'r' => out.push(b'\r'),
+        b't' => out.push(b'\t'),
+        b'v' => out.push(0x0b),
+        b'x' => {
+            let (n, v) = digits(16, 2);
+            if n == 0 {
+                out.push(b'x');
+            } else {
+                out.push(v as u8);
+            }
+            return i + 1 + n;
+        }
+        b'0'..=b'7' => {
+            let (n, v) = digits(8, 2);
+            let v = (c - b'0') as u32 * 8u32.pow(n as u32) + v;
+            out.push(v as u8);
+            return i + 1 + n;
+        }
+        b'c' if i + 1 < b.len() => {
+            out.push(b[i + 1] & 0x1f);
+            return i + 2;
+        }
+        _ => out.push(c),
+    }
+    i + 1
+}
+
 /// A program name with a `/` as is; a bare name searched in `PATH`.
-fn find(prog: &str) -> Option<PathBuf> {
-    if prog.contains('/') {
+fn find(prog: &OsStr) -> Option<PathBuf> {
+    if prog.as_bytes().contains(&b'/') {
         return Some(PathBuf::from(prog));
     }
     let path = std::env::var("PATH")
@@ -226,4 +325,58 @@ fn unsafe_path(path: &Path) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_command;
+
+    fn split(s: &str) -> Vec<String> {
+        split_command(s)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn blanks_separate_and_quotes_group() {
+        // What keepalived 2.2.7 passed to a notify script for the same string.
+        assert_eq!(
+            split("/x.sh '\"s p a c e \"' SG1.low a\tb 'c d'e f g \"h i\" master"),
+            [
+                "/x.sh",
+                "\"s p a c e \"",
+                "SG1.low",
+                "a",
+                "b",
+                "c de",
+                "f",
+                "g",
+                "h i",
+                "master"
+            ]
+        );
+        assert_eq!(split("  /bin/true  "), ["/bin/true"]);
+        assert_eq!(split("a '' b"), ["a", "", "b"]);
+        assert_eq!(split("\"it's\" 'say \"hi\"'"), ["it's", "say \"hi\""]);
+        assert!(split("").is_empty());
+    }
+
+    #[test]
+    fn escapes_are_those_of_quoted_strings() {
+        assert_eq!(split(r"' spaces\x20f\x69le '"), [" spaces file "]);
+        assert_eq!(split(r"a\ b"), ["a b"]);
+        assert_eq!(split(r"\101\102 \t\cA\E\q\\"), ["AB", "\t\u{1}\u{1b}q\\"]);
+        assert_eq!(split(r"'\''"), ["'"]);
+        assert_eq!(split(r"\x"), ["x"]);
+        assert_eq!(split("end\\"), ["end\\"]);
+    }
+
+    #[test]
+    fn an_open_quote_is_an_error() {
+        let e = split_command("/x.sh 'a b").unwrap_err();
+        assert!(e.contains("unterminated ' quote"), "{e}");
+        assert!(split_command("\"a").is_err());
+    }
 }
