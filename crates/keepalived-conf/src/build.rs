@@ -555,11 +555,11 @@ impl<'d> Builder<'d> {
 
     /// Builds the model, dropping each top-level statement once it is used (the tree of a large
     /// file is then never held whole next to the model).
-    pub(crate) fn config(&mut self, nodes: Parser<'_, '_>) -> Config {
+    pub(crate) fn config(&mut self, mut nodes: Parser<'_, '_>) -> Config {
         let mut c = Config::default();
-        c.virtual_servers
-            .reserve_exact(nodes.count_top("virtual_server"));
-        for n in nodes {
+        // the tokens of the statement being built (one buffer for them all)
+        let mut buf = Vec::new();
+        while let Some(n) = nodes.next_statement(&mut buf) {
             let n = &n;
             match n.kw() {
                 "global_defs" => {
@@ -608,6 +608,9 @@ impl<'d> Builder<'d> {
                 _ => self.unknown(n, "the top level"),
             }
         }
+        // grown by doubling: give the slack back (a large list is its own mapping, which
+        // grows and shrinks without a copy)
+        c.virtual_servers.shrink_to_fit();
         self.finish(&c);
         c
     }
@@ -2076,7 +2079,7 @@ impl<'d> Builder<'d> {
                     if n.args.is_empty() {
                         self.missing(n, "a status code or range", None);
                     }
-                    for t in &n.args {
+                    for t in n.args {
                         let (a, b) = t.text.split_once('-').unwrap_or((t.text, t.text));
                         match (a.parse::<u16>(), b.parse::<u16>()) {
                             (Ok(a), Ok(b))

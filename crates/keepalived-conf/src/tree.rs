@@ -5,13 +5,14 @@ use crate::pre::{Token, TokenKind};
 use crate::source::{SourceMap, Span};
 
 /// One statement: a keyword, its arguments on the same line, and an optional block. Its texts
-/// borrow from the parsed sources (or from the preprocessor's text of quoted and expanded words).
+/// borrow from the parsed sources (or from the preprocessor's text of quoted and expanded
+/// words), its arguments from the tokens of its top-level statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node<'a> {
     /// The first word of the statement.
     pub keyword: Token<'a>,
     /// The words after it on the same logical line (before any `{`).
-    pub args: Vec<Token<'a>>,
+    pub args: &'a [Token<'a>],
     /// The `{ ... }` block, if any.
     pub block: Option<Block<'a>>,
 }
@@ -190,9 +191,9 @@ impl Items {
     }
 }
 
-/// The top-level statements, built one at a time from the preprocessed tokens (a large file's
-/// whole tree is never held: each statement is dropped once the model has used it). Words borrow
-/// their text from `sources` or from `text` ([`Items::take_text`]).
+/// Builds the top-level statements one at a time from the preprocessed tokens (a large file's
+/// whole tree is never held: each statement is dropped once the model has used it). Words
+/// borrow their text from `sources` or from `text` ([`Items::take_text`]).
 pub(crate) struct Parser<'a, 'd> {
     items: Items,
     sources: &'a SourceMap,
@@ -201,6 +202,19 @@ pub(crate) struct Parser<'a, 'd> {
     /// Chunks before this one are freed (the cursor never moves back).
     freed: usize,
     diags: &'d mut Vec<Diagnostic>,
+}
+
+/// The tokens of one top-level statement, with their texts: `toks[i]` is token `base + i`.
+#[derive(Clone, Copy)]
+struct Toks<'t> {
+    toks: &'t [Token<'t>],
+    base: usize,
+}
+
+impl<'t> Toks<'t> {
+    fn get(&self, i: usize) -> Option<&'t Token<'t>> {
+        self.toks.get(i.checked_sub(self.base)?)
+    }
 }
 
 const MAX_NESTING: usize = 64;
@@ -242,174 +256,210 @@ impl<'a, 'd> Parser<'a, 'd> {
         }
     }
 
-    /// The token at the cursor.
-    fn peek(&self) -> Option<Token<'a>> {
-        self.items.get(self.pos).map(|t| self.token(t))
+    fn kind(&self, i: usize) -> Option<TokenKind> {
+        self.items.get(i).map(|t| t.kind)
     }
 
-    /// How many statements at the top level start with `keyword` (a capacity hint: stray
-    /// braces are counted as blocks).
-    pub(crate) fn count_top(&self, keyword: &str) -> usize {
+    /// Where the item starting at token `i` (a word or a `{`) ends: after the keyword's
+    /// arguments, or after the `}` matching its block's `{` (the end of the tokens when there
+    /// is none). The tree built from these tokens never looks further.
+    fn extent(&self, i: usize) -> usize {
+        let mut j = i;
+        if self.kind(j) == Some(TokenKind::Word) {
+            j += 1;
+            while !self.items.eol_after(j - 1) && self.kind(j) == Some(TokenKind::Word) {
+                j += 1;
+            }
+            if self.kind(j) != Some(TokenKind::Open) {
+                return j;
+            }
+        }
         let mut depth = 0usize;
-        let mut n = 0;
-        let mut line_start = true;
-        for (i, t) in self.items.chunks.iter().flatten().enumerate() {
-            match t.kind {
+        while let Some(k) = self.kind(j) {
+            j += 1;
+            match k {
                 TokenKind::Open => depth += 1,
-                TokenKind::Close => depth = depth.saturating_sub(1),
-                TokenKind::Word => {
-                    if depth == 0 && line_start && self.token(t).text == keyword {
-                        n += 1;
+                TokenKind::Close => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return j;
                     }
                 }
+                TokenKind::Word => {}
             }
-            line_start = self.items.eol_after(i);
         }
-        n
+        j
     }
 
-    /// Frees the chunks the cursor has left.
-    fn release(&mut self) {
-        let c = (self.pos / CHUNK).min(self.items.chunks.len());
+    /// Frees the chunks before token `end`.
+    fn release(&mut self, end: usize) {
+        let c = (end / CHUNK).min(self.items.chunks.len());
         while self.freed < c {
             self.items.chunks[self.freed] = Vec::new();
             self.freed += 1;
         }
     }
 
-    /// Parses statements until the matching `}` (when `open` is Some) or the end.
-    /// Returns the span of the closing brace.
-    fn block_items(
+    /// The next top-level statement; its tokens are kept in `buf`.
+    pub(crate) fn next_statement<'t>(&mut self, buf: &'t mut Vec<Token<'a>>) -> Option<Node<'t>>
+    where
+        'a: 't,
+    {
+        loop {
+            match self.kind(self.pos)? {
+                TokenKind::Close => {
+                    let span = self.items.get(self.pos)?.span;
+                    self.pos += 1;
+                    self.unexpected_close(span);
+                }
+                TokenKind::Open => {
+                    let base = self.fill(buf);
+                    let toks = Toks { toks: buf, base };
+                    let t = toks.get(self.pos)?;
+                    self.pos += 1;
+                    // the tokens of a stray block make no statement
+                    self.stray_block(toks, &mut Vec::new(), t.span, 0);
+                }
+                TokenKind::Word => break,
+            }
+        }
+        let base = self.fill(buf);
+        let buf: &'t Vec<Token<'a>> = buf;
+        let toks = Toks { toks: buf, base };
+        let t = toks.get(self.pos)?;
+        self.pos += 1;
+        // statements of the blocks being built (each block takes its own off the end)
+        let mut stack = Vec::new();
+        Some(self.statement(toks, &mut stack, *t, 0))
+    }
+
+    /// Puts the tokens of the item at the cursor, with their texts, in `buf` (and frees the
+    /// chunks before its end); returns the index of its first token.
+    fn fill(&mut self, buf: &mut Vec<Token<'a>>) -> usize {
+        let start = self.pos;
+        let end = self.extent(start);
+        buf.clear();
+        buf.reserve(end - start);
+        for i in start..end {
+            if let Some(t) = self.items.get(i) {
+                buf.push(self.token(t));
+            }
+        }
+        self.release(end);
+        start
+    }
+
+    fn unexpected_close(&mut self, span: Span) {
+        self.diags.push(
+            Diagnostic::new(
+                Severity::Error,
+                Code::UnexpectedCloseBrace,
+                Some(span),
+                "unexpected `}`",
+            )
+            .label("no block is open here")
+            .help("remove this `}` or the extra one above it"),
+        );
+    }
+
+    /// A `{` where a statement should start: reported, and its block skipped so its contents
+    /// do not leak into this level.
+    fn stray_block<'t>(
         &mut self,
-        open: Option<Span>,
-        out: &mut Vec<Node<'a>>,
+        toks: Toks<'t>,
+        stack: &mut Vec<Node<'t>>,
+        open: Span,
+        depth: usize,
+    ) {
+        self.diags.push(
+            Diagnostic::new(
+                Severity::Error,
+                Code::UnexpectedOpenBrace,
+                Some(open),
+                "unexpected `{`",
+            )
+            .label("no keyword opens this block")
+            .help("put the `{` on the line of the keyword it belongs to"),
+        );
+        let mark = stack.len();
+        self.block_items(toks, stack, open, depth + 1);
+        stack.truncate(mark);
+    }
+
+    /// Parses the statements of a block (pushed on `stack`) until its `}` (returned) or the
+    /// end.
+    fn block_items<'t>(
+        &mut self,
+        toks: Toks<'t>,
+        stack: &mut Vec<Node<'t>>,
+        open: Span,
         depth: usize,
     ) -> Option<Span> {
         loop {
-            match self.item(open, depth) {
-                Item::Node(n) => out.push(n),
-                Item::Close(c) => return c,
-            }
-        }
-    }
-
-    /// The next statement of a block (or of the top level when `open` is None), or the end of
-    /// the block (`Close(None)` when the tokens ran out).
-    fn item(&mut self, open: Option<Span>, depth: usize) -> Item<'a> {
-        loop {
-            self.release();
-            let Some(t) = self.peek() else {
-                if let Some(o) = open {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Severity::Error,
-                            Code::UnclosedBlock,
-                            Some(o),
-                            "block is never closed",
-                        )
-                        .label("this `{` has no matching `}`")
-                        .help("add `}` at the end of the block"),
-                    );
-                }
-                return Item::Close(None);
+            let Some(t) = toks.get(self.pos) else {
+                self.diags.push(
+                    Diagnostic::new(
+                        Severity::Error,
+                        Code::UnclosedBlock,
+                        Some(open),
+                        "block is never closed",
+                    )
+                    .label("this `{` has no matching `}`")
+                    .help("add `}` at the end of the block"),
+                );
+                return None;
             };
             self.pos += 1;
             match t.kind {
-                TokenKind::Close => {
-                    if open.is_some() {
-                        return Item::Close(Some(t.span));
-                    }
-                    self.diags.push(
-                        Diagnostic::new(
-                            Severity::Error,
-                            Code::UnexpectedCloseBrace,
-                            Some(t.span),
-                            "unexpected `}`",
-                        )
-                        .label("no block is open here")
-                        .help("remove this `}` or the extra one above it"),
-                    );
+                TokenKind::Close => return Some(t.span),
+                TokenKind::Open => self.stray_block(toks, stack, t.span, depth),
+                TokenKind::Word => {
+                    let n = self.statement(toks, stack, *t, depth);
+                    stack.push(n);
                 }
-                TokenKind::Open => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Severity::Error,
-                            Code::UnexpectedOpenBrace,
-                            Some(t.span),
-                            "unexpected `{`",
-                        )
-                        .label("no keyword opens this block")
-                        .help("put the `{` on the line of the keyword it belongs to"),
-                    );
-                    // skip the stray block so its contents do not leak into this level
-                    let mut junk = Vec::new();
-                    self.block_items(Some(t.span), &mut junk, depth + 1);
-                }
-                TokenKind::Word => return Item::Node(self.statement(t, depth)),
             }
         }
     }
 
     /// The statement of `keyword` (just taken, at `self.pos - 1`).
-    fn statement(&mut self, keyword: Token<'a>, depth: usize) -> Node<'a> {
-        // exact size: the tree of a large file holds many small argument lists
-        let mut n = 0;
-        while !self.items.eol_after(self.pos + n - 1)
-            && self
-                .items
-                .get(self.pos + n)
+    fn statement<'t>(
+        &mut self,
+        toks: Toks<'t>,
+        stack: &mut Vec<Node<'t>>,
+        keyword: Token<'t>,
+        depth: usize,
+    ) -> Node<'t> {
+        let first = self.pos;
+        while !self.items.eol_after(self.pos - 1)
+            && toks
+                .get(self.pos)
                 .is_some_and(|t| t.kind == TokenKind::Word)
         {
-            n += 1;
+            self.pos += 1;
         }
-        let mut args = Vec::with_capacity(n);
-        loop {
-            if self.items.eol_after(self.pos - 1) {
-                // `keyword` on one line, `{` alone at the start of the next
-                if let Some(t) = self.items.get(self.pos) {
-                    if t.kind == TokenKind::Open {
-                        let open = t.span;
-                        self.pos += 1;
-                        return Node {
-                            keyword,
-                            args,
-                            block: Some(self.sub_block(open, depth)),
-                        };
-                    }
-                }
-                return Node {
-                    keyword,
-                    args,
-                    block: None,
-                };
+        let args = &toks.toks[first - toks.base..self.pos - toks.base];
+        // after the arguments (on the same line, or at the start of the next): its block
+        let block = match toks.get(self.pos) {
+            Some(t) if t.kind == TokenKind::Open => {
+                self.pos += 1;
+                Some(self.sub_block(toks, stack, t.span, depth))
             }
-            match self.items.get(self.pos) {
-                Some(t) if t.kind == TokenKind::Word => {
-                    args.push(self.token(t));
-                    self.pos += 1;
-                }
-                Some(t) if t.kind == TokenKind::Open => {
-                    let open = t.span;
-                    self.pos += 1;
-                    return Node {
-                        keyword,
-                        args,
-                        block: Some(self.sub_block(open, depth)),
-                    };
-                }
-                _ => {
-                    return Node {
-                        keyword,
-                        args,
-                        block: None,
-                    };
-                }
-            }
+            _ => None,
+        };
+        Node {
+            keyword,
+            args,
+            block,
         }
     }
 
-    fn sub_block(&mut self, open: Span, depth: usize) -> Block<'a> {
-        let mut items = Vec::new();
+    fn sub_block<'t>(
+        &mut self,
+        toks: Toks<'t>,
+        stack: &mut Vec<Node<'t>>,
+        open: Span,
+        depth: usize,
+    ) -> Block<'t> {
         if depth >= MAX_NESTING {
             self.diags.push(
                 Diagnostic::new(
@@ -422,7 +472,7 @@ impl<'a, 'd> Parser<'a, 'd> {
             );
             // skip to the matching close without recursion
             let mut level = 1usize;
-            while let Some(t) = self.items.get(self.pos) {
+            while let Some(t) = toks.get(self.pos) {
                 self.pos += 1;
                 match t.kind {
                     TokenKind::Open => level += 1,
@@ -432,7 +482,7 @@ impl<'a, 'd> Parser<'a, 'd> {
                             return Block {
                                 open,
                                 close: Some(t.span),
-                                items,
+                                items: Vec::new(),
                             };
                         }
                     }
@@ -442,34 +492,16 @@ impl<'a, 'd> Parser<'a, 'd> {
             return Block {
                 open,
                 close: None,
-                items,
+                items: Vec::new(),
             };
         }
-        let close = self.block_items(Some(open), &mut items, depth + 1);
-        // most blocks are small: give back the growth slack
-        items.shrink_to_fit();
+        let mark = stack.len();
+        let close = self.block_items(toks, stack, open, depth + 1);
+        // one allocation of the exact size per block
+        let items = stack.drain(mark..).collect();
         Block { open, close, items }
     }
 }
-
-/// What [`Parser::item`] found.
-enum Item<'a> {
-    Node(Node<'a>),
-    Close(Option<Span>),
-}
-
-impl<'a> Iterator for Parser<'a, '_> {
-    type Item = Node<'a>;
-
-    /// The next top-level statement.
-    fn next(&mut self) -> Option<Node<'a>> {
-        match self.item(None, 0) {
-            Item::Node(n) => Some(n),
-            Item::Close(_) => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +531,25 @@ mod tests {
     ) -> Parser<'a, 'd> {
         *text = items.take_text();
         Parser::new(items, map, text, diags)
+    }
+
+    /// A statement without borrows: keyword, arguments (text, quoted), block (close, size).
+    type Owned = (String, Vec<(String, bool)>, Option<(Option<Span>, usize)>);
+
+    fn collect(mut p: Parser<'_, '_>) -> Vec<Owned> {
+        let mut buf = Vec::new();
+        let mut v = Vec::new();
+        while let Some(n) = p.next_statement(&mut buf) {
+            v.push((
+                n.kw().to_string(),
+                n.args
+                    .iter()
+                    .map(|a| (a.text.to_string(), a.quoted))
+                    .collect(),
+                n.block.as_ref().map(|b| (b.close, b.items.len())),
+            ));
+        }
+        v
     }
 
     #[test]
@@ -552,13 +603,16 @@ mod tests {
         items.push_brace(TokenKind::Close, sp(9, 10));
         items.end_line();
         let (mut t, mut d) = (String::new(), Vec::new());
-        let nodes: Vec<_> = parser(items, &map, &mut t, &mut d).collect();
+        let nodes = collect(parser(items, &map, &mut t, &mut d));
         assert!(d.is_empty());
-        assert_eq!(nodes.len(), 1);
-        assert_eq!(nodes[0].kw(), "ab");
-        assert_eq!(nodes[0].args[0].text, "x y");
-        assert!(nodes[0].args[0].quoted);
-        assert_eq!(nodes[0].block.as_ref().unwrap().close, Some(sp(9, 10)));
+        assert_eq!(
+            nodes,
+            vec![(
+                "ab".to_string(),
+                vec![("x y".to_string(), true)],
+                Some((Some(sp(9, 10)), 0))
+            )]
+        );
     }
 
     /// Statements whose arguments and blocks straddle chunk boundaries (and chunks freed
@@ -587,19 +641,15 @@ mod tests {
         let map = SourceMap::new();
         let (mut t, mut diags) = (String::new(), Vec::new());
         let p = parser(items, &map, &mut t, &mut diags);
-        assert_eq!(p.count_top("1"), 2);
-        let nodes: Vec<_> = p.collect();
+        let nodes = collect(p);
         assert!(diags.is_empty());
         assert_eq!(nodes.len(), n + 2);
         for (s, node) in nodes[..n].iter().enumerate() {
-            assert_eq!(node.kw(), s.to_string());
-            assert_eq!(node.args.len(), 1);
-            assert_eq!(node.args[0].text, (s + 1).to_string());
-            let b = node.block.as_ref().expect("block");
-            assert!(b.items.is_empty());
-            assert!(b.close.is_some());
+            assert_eq!(node.0, s.to_string());
+            assert_eq!(node.1, vec![((s + 1).to_string(), false)]);
+            assert_eq!(node.2, Some((Some(span(s)), 0)));
         }
-        assert!(nodes[n].args.is_empty() && nodes[n].block.is_none());
-        assert_eq!(nodes[n + 1].kw(), "2");
+        assert_eq!(nodes[n], ("1".to_string(), vec![], None));
+        assert_eq!(nodes[n + 1], ("2".to_string(), vec![], None));
     }
 }
