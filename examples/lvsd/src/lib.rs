@@ -42,7 +42,8 @@ use std::io::Write;
 pub const EXIT_CONFIG: i32 = 5;
 
 /// `lvsd -t`: prints every diagnostic to `out`, returns the process exit code: 0 = usable,
-/// [`EXIT_CONFIG`] (5) = errors, like `keepalived -t`.
+/// [`EXIT_CONFIG`] (5) = errors, like `keepalived -t`. As keepalived does, an instance whose
+/// interface does not exist (in the calling process's network namespace) is an error.
 ///
 /// ```
 /// let parsed = keepalived_conf::parse_str("vrrp_instance VI_1 {\n  priority 100\n}\n", &Default::default());
@@ -58,6 +59,16 @@ pub fn config_test(parsed: &keepalived_conf::ParseOutput, out: &mut impl Write) 
     for inst in &parsed.config.vrrp_instances {
         if let Err(e) = conf::instance_config(inst, &parsed.config, None) {
             problems.push(format!("vrrp_instance {}: {e}", inst.name));
+        }
+        // keepalived refuses an instance on an interface that does not exist (unless
+        // `dynamic_interfaces`, which lvsd does not support: it would not start either).
+        if let Some(name) = inst.interface.as_deref() {
+            if nix::net::if_::if_nametoindex(name).is_err() {
+                problems.push(format!(
+                    "vrrp_instance {}: interface {name} does not exist in this network namespace",
+                    inst.name
+                ));
+            }
         }
     }
     for p in &problems {

@@ -179,19 +179,61 @@ fn sigterm_master_hands_over_within_skew_time() {
 
 #[test]
 fn config_test_exit_codes() {
-    let ok = Command::new(env!("CARGO_BIN_EXE_lvsd"))
-        .args(["-t", "-f"])
-        .arg(data("node-a.conf"))
-        .output()
-        .expect("lvsd -t");
+    if skip_unless("config_test_exit_codes", &["ip"]) {
+        return;
+    }
+    // The seed's config where its interface exists: usable.
+    let p = Pair::new("lvsdct");
+    let ok =
+        p.a.cmd(env!("CARGO_BIN_EXE_lvsd"))
+            .args(["-t", "-f"])
+            .arg(data("node-a.conf"))
+            .output()
+            .expect("lvsd -t");
     assert_eq!(
         ok.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-
+    // An instance on eth0 where eth0 exists and where it does not: lvsd -t and keepalived -t
+    // (the judge) accept the first and refuse the second with exit status 5.
     let dir = tempdir::Dir::new("cfgtest");
+    let vrrp = dir.0.join("vrrp.conf");
+    std::fs::write(
+        &vrrp,
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        203.0.113.62\n    }\n}\n",
+    )
+    .expect("write");
+    let bare = lvs_testkit::Netns::new("lvsdct0").expect("netns");
+    for (ns, want) in [(&p.a, 0), (&bare, lvsd::EXIT_CONFIG)] {
+        let out = ns
+            .cmd(env!("CARGO_BIN_EXE_lvsd"))
+            .args(["-t", "-f"])
+            .arg(&vrrp)
+            .output()
+            .expect("lvsd -t");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "lvsd in {}: {err}",
+            ns.name()
+        );
+        if want != 0 {
+            assert!(err.contains("interface eth0 does not exist"), "{err}");
+        }
+        if lvs_testkit::have("keepalived") {
+            let k = ns
+                .cmd("keepalived")
+                .args(["-t", "-f"])
+                .arg(&vrrp)
+                .output()
+                .expect("keepalived -t");
+            assert_eq!(k.status.code(), Some(want), "keepalived in {}", ns.name());
+        }
+    }
+
     let bad = dir.0.join("bad.conf");
     std::fs::write(
         &bad,
