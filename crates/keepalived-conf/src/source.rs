@@ -1,7 +1,9 @@
 //! Source files and positions: [`SourceMap`] owns every file text read while parsing, so
 //! diagnostics can show the offending line with a caret.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index of a file inside a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,29 +30,47 @@ pub struct LineCol {
 }
 
 /// One file's text.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SourceFile {
     /// Path as given (or resolved by `include`).
     pub path: PathBuf,
     /// The full text (invalid UTF-8 replaced).
     pub text: String,
-    line_starts: Vec<u32>,
+    /// Where each line starts: found the first time a position is asked for (most parses
+    /// never need them).
+    line_starts: OnceLock<Vec<u32>>,
+}
+
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("path", &self.path)
+            .field("text", &self.text)
+            .field("line_starts", &self.line_starts())
+            .finish()
+    }
 }
 
 impl SourceFile {
     fn new(path: PathBuf, text: String) -> Self {
-        let mut line_starts = vec![0u32];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         Self {
             path,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut v = vec![0u32];
+            v.extend(self.text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+            v
+        })
     }
 
     /// 0-based line index containing byte `off`.
     fn line_index(&self, off: u32) -> usize {
-        match self.line_starts.binary_search(&off) {
+        match self.line_starts().binary_search(&off) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -59,11 +79,11 @@ impl SourceFile {
     /// Text of 1-based line `line` without its line terminator.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line as usize).saturating_sub(1);
-        let Some(&start) = self.line_starts.get(i) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(i) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = line_starts
             .get(i + 1)
             .map_or(self.text.len(), |&e| e as usize);
         let s = &self.text[start as usize..end];
@@ -73,7 +93,7 @@ impl SourceFile {
     fn line_col(&self, off: u32) -> LineCol {
         let off = off.min(self.text.len() as u32);
         let li = self.line_index(off);
-        let start = self.line_starts[li] as usize;
+        let start = self.line_starts()[li] as usize;
         let mut off = off as usize;
         while !self.text.is_char_boundary(off) {
             off -= 1;
@@ -120,7 +140,10 @@ impl SourceMap {
 
     /// Puts back a text taken by [`Self::take_text`].
     pub(crate) fn put_text(&mut self, id: FileId, text: String) {
-        self.files[id.0 as usize].text = text;
+        let f = &mut self.files[id.0 as usize];
+        f.text = text;
+        // lines found while the text was out would be wrong
+        f.line_starts = OnceLock::new();
     }
 
     /// All files, in the order they were read.
