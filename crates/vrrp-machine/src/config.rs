@@ -11,6 +11,15 @@ use vrrp_packet::{Auth, Interval, Version};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TrackId(pub u32);
 
+/// What the machine knows of a tracked object: up or down (interfaces, scripts, processes), or
+/// a number (`track_file`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TrackState {
+    Up,
+    Down,
+    Value(i64),
+}
+
 /// A tracked object and how its state moves the priority (keepalived `track_*` with `weight`).
 ///
 /// * `weight == 0`: the instance goes to FAULT while the object is down.
@@ -51,10 +60,23 @@ impl Track {
     /// The priority contribution for an object state (`None` means "fault").
     ///
     /// keepalived's table: a positive weight applies while up, a negative one while down, and
-    /// `reverse` negates the weight (weight 0 reverse: fault while up).
-    pub(crate) fn contribution(&self, up: bool) -> Option<i32> {
+    /// `reverse` negates the weight (weight 0 reverse: fault while up). A value (`track_file`)
+    /// contributes value × weight (negated by `reverse`), and faults below -253; with weight
+    /// 0, a non-zero value is a fault (a zero one with `reverse`).
+    pub(crate) fn contribution(&self, state: TrackState) -> Option<i32> {
         let w = i32::from(self.weight);
         let signed = if self.reverse { -w } else { w };
+        let up = match state {
+            TrackState::Up => true,
+            TrackState::Down => false,
+            TrackState::Value(v) => {
+                if w == 0 {
+                    return ((v != 0) == self.reverse).then_some(0);
+                }
+                let r = v.saturating_mul(i64::from(signed));
+                return (r >= -253).then(|| i32::try_from(r.min(254)).unwrap_or(254));
+            }
+        };
         match w {
             0 if up == self.reverse => None,
             0 => Some(0),

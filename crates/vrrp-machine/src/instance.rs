@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use vrrp_packet::{AddressList, Addresses, Auth, Interval, Repr, Version};
 
-use crate::config::{Config, ConfigError, TrackId, interval_micros};
+use crate::config::{Config, ConfigError, TrackId, TrackState, interval_micros};
 use crate::stats::{NewMasterReason, ProtoErrReason, Stats};
 use crate::time::Instant;
 
@@ -350,6 +350,15 @@ pub enum Input<'a> {
         /// Up (OK) or down (failed).
         up: bool,
     },
+    /// A tracked value changed (keepalived `track_file`): value × weight (negated with
+    /// `reverse`) is added to the priority, below -253 the instance goes to FAULT; with weight
+    /// 0 a non-zero value is a fault.
+    TrackValue {
+        /// Which object.
+        id: TrackId,
+        /// The number read.
+        value: i64,
+    },
     /// New base priority (1..=255; 0 is ignored).
     SetPriority(u8),
     /// New Preempt_Mode.
@@ -438,8 +447,8 @@ pub struct Instance {
     state: State,
     base_priority: u8,
     effective: u8,
-    /// Up/down per `cfg.tracks` entry; objects start up.
-    track_up: Vec<bool>,
+    /// State per `cfg.tracks` entry; objects start up.
+    track: Vec<TrackState>,
     interface_up: bool,
     group_fault: bool,
     master_adver: Interval,
@@ -477,7 +486,7 @@ impl Instance {
             state: State::Initialize,
             base_priority: config.priority,
             effective: config.priority,
-            track_up: vec![true; config.tracks.len()],
+            track: vec![TrackState::Up; config.tracks.len()],
             interface_up: true,
             group_fault: false,
             master_adver: config.advert_interval,
@@ -586,16 +595,16 @@ impl Instance {
         {
             return Err(ConfigError::Identity);
         }
-        let track_up = config
+        let track = config
             .tracks
             .iter()
             .map(|t| {
                 self.cfg
                     .tracks
                     .iter()
-                    .zip(&self.track_up)
+                    .zip(&self.track)
                     .find(|(old, _)| old.id == t.id)
-                    .is_none_or(|(_, up)| *up)
+                    .map_or(TrackState::Up, |(_, s)| *s)
             })
             .collect();
         let addresses_changed = config.virtual_addresses != self.cfg.virtual_addresses;
@@ -608,7 +617,7 @@ impl Instance {
             self.addrs = config.virtual_addresses.clone().into();
             self.wire_addrs = Arc::new(address_list(&config.virtual_addresses));
         }
-        self.track_up = track_up;
+        self.track = track;
         self.base_priority = config.priority;
         self.cfg = config;
         if !self.cfg.preempt {
@@ -676,17 +685,11 @@ impl Instance {
                 self.update_faults(now);
             }
             Input::Track { id, up } => {
-                let mut changed = false;
-                for (t, s) in self.cfg.tracks.iter().zip(self.track_up.iter_mut()) {
-                    if t.id == id && *s != up {
-                        *s = up;
-                        changed = true;
-                    }
-                }
-                if changed {
-                    self.recompute_priority();
-                    self.update_faults(now);
-                }
+                let state = if up { TrackState::Up } else { TrackState::Down };
+                self.track_changed(now, id, state);
+            }
+            Input::TrackValue { id, value } => {
+                self.track_changed(now, id, TrackState::Value(value));
             }
             Input::SetPriority(p) => {
                 if p != 0 {
@@ -904,12 +907,26 @@ impl Instance {
         }
     }
 
+    fn track_changed(&mut self, now: Instant, id: TrackId, state: TrackState) {
+        let mut changed = false;
+        for (t, s) in self.cfg.tracks.iter().zip(self.track.iter_mut()) {
+            if t.id == id && *s != state {
+                *s = state;
+                changed = true;
+            }
+        }
+        if changed {
+            self.recompute_priority();
+            self.update_faults(now);
+        }
+    }
+
     fn track_fault(&self) -> Option<TrackId> {
         self.cfg
             .tracks
             .iter()
-            .zip(&self.track_up)
-            .find(|(t, up)| t.contribution(**up).is_none())
+            .zip(&self.track)
+            .find(|(t, s)| t.contribution(**s).is_none())
             .map(|(t, _)| t.id)
     }
 
@@ -921,8 +938,8 @@ impl Instance {
             .cfg
             .tracks
             .iter()
-            .zip(&self.track_up)
-            .filter_map(|(t, up)| t.contribution(*up))
+            .zip(&self.track)
+            .filter_map(|(t, s)| t.contribution(*s))
             .sum();
         // Clamped to 1..=254: only a configured owner has 255.
         (i32::from(self.base_priority) + sum).clamp(1, 254) as u8

@@ -216,6 +216,63 @@ fn track_weights_clamp_to_1_254_and_owner_stays_255() {
     assert_eq!(owner.priority(), 255);
 }
 
+/// keepalived.conf(5), "Track files": value × weight moves the priority, below -253 is FAULT;
+/// with weight 0 a non-zero value is a fault; `reverse` negates.
+#[test]
+fn track_values_move_the_priority_and_fault_below_minus_253() {
+    let value = |i: &mut Instance, t, id, value| {
+        i.handle_input(
+            t,
+            Input::TrackValue {
+                id: TrackId(id),
+                value,
+            },
+        );
+    };
+    let mut cfg = config(Version::V3, 100, 100);
+    cfg.tracks = vec![
+        Track::weighted(TrackId(1), -2),
+        Track::fault(TrackId(2)),
+        Track {
+            id: TrackId(3),
+            weight: 5,
+            reverse: true,
+        },
+    ];
+    let (mut i, t) = started(cfg, State::Master);
+    // Before any value, the objects count as up: weight -2 up and weight 0 add nothing, the
+    // reversed +5 takes 5 off.
+    assert_eq!(i.priority(), 95);
+    value(&mut i, t, 3, 0);
+    assert_eq!(i.priority(), 100);
+    value(&mut i, t, 1, 10);
+    assert_eq!(i.priority(), 80);
+    value(&mut i, t, 1, -30);
+    assert_eq!(i.priority(), 160);
+    value(&mut i, t, 3, 4);
+    assert_eq!(i.priority(), 140);
+    assert_eq!(i.state(), State::Master);
+    // -2 × 127 = -254 < -253: FAULT, and back when the value is sane again.
+    value(&mut i, t, 1, 127);
+    assert_eq!(i.state(), State::Fault);
+    assert_eq!(
+        changes(&drain(&mut i)).last().map(|c| c.reason),
+        Some(Reason::TrackFault(TrackId(1)))
+    );
+    value(&mut i, t, 1, 126);
+    assert_ne!(i.state(), State::Fault);
+    assert_eq!(i.priority(), 1, "100 - 252 - 20, clamped");
+    // Weight 0: a non-zero value is a fault, zero is fine.
+    value(&mut i, t, 2, 1);
+    assert_eq!(i.state(), State::Fault);
+    value(&mut i, t, 2, 0);
+    assert_ne!(i.state(), State::Fault);
+    // The same value twice changes nothing.
+    let _ = drain(&mut i);
+    value(&mut i, t, 2, 0);
+    assert!(drain(&mut i).is_empty());
+}
+
 #[test]
 fn priority_change_takes_effect_in_the_election() {
     // A Backup raised above the master preempts it once its adverts are discarded.
