@@ -336,10 +336,11 @@ impl Pool {
     /// Starts the pool at `now`: schedules the first checks (after their random warmup) and
     /// returns the initial pool (servers without `alpha` are added at once).
     pub fn start(&mut self, now: Duration) -> Vec<Action> {
-        let mut out = Vec::new();
         if self.started {
-            return out;
+            return Vec::new();
         }
+        // Room for every server, the sorry server and a quorum change: no regrowth.
+        let mut out = Vec::with_capacity(self.rs.len() + 3);
         self.started = true;
         for i in 0..self.rs.len() {
             for c in 0..self.rs[i].checks.len() {
@@ -840,6 +841,26 @@ impl Pool {
     /// Whether there are no real servers.
     pub fn is_empty(&self) -> bool {
         self.rs.is_empty()
+    }
+
+    /// The weight the pool's actions have given `dest` in the table so far; `None` when it is
+    /// not in the table (or does not exist). [`Pool::members`] without the list.
+    ///
+    /// ```
+    /// use lvs_check::core::{Dest, Pool, PoolConfig, RealServerConfig};
+    /// use std::time::Duration;
+    ///
+    /// let mut pool = Pool::new(PoolConfig::new(vec![RealServerConfig::new(3, vec![])]), 1);
+    /// assert_eq!(pool.weight_in_table(Dest::Real(0)), None);
+    /// pool.start(Duration::ZERO); // no checker: added at once
+    /// assert_eq!(pool.weight_in_table(Dest::Real(0)), Some(3));
+    /// assert_eq!(pool.weight_in_table(Dest::Sorry), None);
+    /// ```
+    pub fn weight_in_table(&self, dest: Dest) -> Option<u32> {
+        match dest {
+            Dest::Real(i) => self.rs.get(i).and_then(|r| r.set),
+            Dest::Sorry => self.sorry_set,
+        }
     }
 
     /// The destinations the pool's actions have put in the table so far, with their weights

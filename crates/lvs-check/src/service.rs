@@ -22,6 +22,7 @@
 //! # Ok::<(), lvs_check::service::TableError>(())
 //! ```
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ipvs_netlink::{
@@ -59,11 +60,14 @@ pub fn key_label(key: &ServiceKey) -> String {
     match key {
         ServiceKey::Addr { protocol, addr } => {
             let p = match protocol {
-                Protocol::Tcp => "TCP",
-                Protocol::Udp => "UDP",
-                Protocol::Sctp => "SCTP",
+                Protocol::Tcp => "TCP ",
+                Protocol::Udp => "UDP ",
+                Protocol::Sctp => "SCTP ",
             };
-            format!("{p} {addr}")
+            let mut s = String::with_capacity(32);
+            s.push_str(p);
+            push_addr(&mut s, addr);
+            s
         }
         ServiceKey::Fwmark {
             mark,
@@ -73,6 +77,54 @@ pub fn key_label(key: &ServiceKey) -> String {
             mark,
             family: Family::Inet6,
         } => format!("FWM {mark} IPv6"),
+    }
+}
+
+/// Appends `addr` to `out` exactly as its `Display` writes it (`192.0.2.1:80`,
+/// `[2001:db8::1]:53`), an IPv4 address without the formatting machinery (about ten times
+/// cheaper: status and names of 10,000 virtual servers are made of these).
+///
+/// ```
+/// let mut s = String::from("at ");
+/// lvs_check::service::push_addr(&mut s, &"203.0.113.62:80".parse().unwrap());
+/// assert_eq!(s, "at 203.0.113.62:80");
+/// ```
+pub fn push_addr(out: &mut String, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            push_ipv4(out, a.ip());
+            out.push(':');
+            push_decimal(out, u32::from(a.port()));
+        }
+        SocketAddr::V6(_) => {
+            let _ = write!(out, "{addr}");
+        }
+    }
+}
+
+/// `a.b.c.d`, as `Ipv4Addr`'s `Display`.
+pub(crate) fn push_ipv4(out: &mut String, ip: &Ipv4Addr) {
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(out, u32::from(o));
+    }
+}
+
+fn push_decimal(out: &mut String, mut v: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -93,9 +145,9 @@ pub fn forward(kind: LbKind) -> Option<Forward> {
 /// A group that does not exist or is empty, a bad `persistence_granularity`, a bad tunnel
 /// option.
 pub fn table(cfg: &Config, vs: &VirtualServer) -> Result<ServiceTable, TableError> {
-    let name = crate::spec::vs_name(vs);
+    // The name is only formatted for an error.
     let err = |reason: String| TableError {
-        vs: name.clone(),
+        vs: crate::spec::vs_name(vs),
         reason,
     };
     let protocol = match vs.protocol() {
@@ -114,17 +166,19 @@ pub fn table(cfg: &Config, vs: &VirtualServer) -> Result<ServiceTable, TableErro
         Some(IpFamily::Inet) => Family::Inet,
         _ => rs_family,
     };
+    // One service (`single`), or a group's (`keys`, never allocated for the others).
+    let mut single = None;
     let mut keys = Vec::new();
     let vs_port = match &vs.address {
         VsAddress::Ip { addr, port } => {
-            keys.push(ServiceKey::Addr {
+            single = Some(ServiceKey::Addr {
                 protocol,
                 addr: SocketAddr::new(*addr, port.unwrap_or(0)),
             });
             *port
         }
         VsAddress::Fwmark { mark } => {
-            keys.push(ServiceKey::fwmark(*mark, fw_family(None)));
+            single = Some(ServiceKey::fwmark(*mark, fw_family(None)));
             None
         }
         VsAddress::Group { name: g } => {
@@ -174,8 +228,8 @@ pub fn table(cfg: &Config, vs: &VirtualServer) -> Result<ServiceTable, TableErro
             _ => ServiceFlags::empty(),
         };
     }
-    let mut services = Vec::with_capacity(keys.len());
-    for key in keys {
+    let mut services = Vec::with_capacity(usize::from(single.is_some()) + keys.len());
+    for key in single.into_iter().chain(keys) {
         let mut s = Service::new(key).scheduler(Scheduler::from_name(vs.lb_algo().name()));
         s.flags |= flags;
         if let Some(t) = vs.persistence_timeout {
@@ -377,6 +431,29 @@ mod tests {
         assert_eq!(s.timeout, 30);
         assert_eq!(t.sorry.unwrap().addr.to_string(), "198.51.100.9:80");
         assert_eq!(t.sorry.unwrap().forward, Forward::DirectRoute);
+    }
+
+    #[test]
+    fn push_addr_writes_what_display_writes() {
+        for a in [
+            "0.0.0.0:0",
+            "192.0.2.1:80",
+            "255.255.255.255:65535",
+            "10.20.3.100:1024",
+            "[2001:db8::1]:53",
+            "[::ffff:192.0.2.1]:8080",
+        ] {
+            let addr: SocketAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_addr(&mut s, &addr);
+            assert_eq!(s, addr.to_string());
+        }
+        for ip in ["0.0.0.0", "9.99.199.255", "203.0.113.62"] {
+            let ip: Ipv4Addr = ip.parse().unwrap();
+            let mut s = String::new();
+            push_ipv4(&mut s, &ip);
+            assert_eq!(s, ip.to_string());
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! From the keepalived configuration model to runnable checks, with keepalived's defaults.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -266,10 +266,17 @@ fn us(t: model::Timer) -> Duration {
 
 pub(crate) fn vs_name(vs: &VirtualServer) -> String {
     match &vs.address {
-        VsAddress::Ip { addr, port } => match port {
-            Some(p) => SocketAddr::new(*addr, *p).to_string(),
-            None => addr.to_string(),
-        },
+        VsAddress::Ip { addr, port } => {
+            let mut s = String::with_capacity(24);
+            match (addr, port) {
+                (_, Some(p)) => crate::service::push_addr(&mut s, &SocketAddr::new(*addr, *p)),
+                (IpAddr::V4(a), None) => crate::service::push_ipv4(&mut s, a),
+                (IpAddr::V6(a), None) => {
+                    let _ = write!(s, "{a}");
+                }
+            }
+            s
+        }
         VsAddress::Fwmark { mark } => format!("fwmark {mark}"),
         VsAddress::Group { name } => format!("group {name}"),
         _ => "virtual_server".to_string(),
@@ -361,7 +368,7 @@ pub fn dns_type(name: &str) -> Option<u16> {
 /// Resolves every checker of every virtual server. Checkers that cannot run (no port for a
 /// fwmark service, unknown track_file, BFD_CHECK) are reported, and left out.
 pub fn resolve(cfg: &Config) -> (Vec<VirtualServerSpec>, Vec<SpecError>) {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(cfg.virtual_servers.len());
     let mut errors = Vec::new();
     for vs in &cfg.virtual_servers {
         let name = vs_name(vs);
@@ -369,7 +376,7 @@ pub fn resolve(cfg: &Config) -> (Vec<VirtualServerSpec>, Vec<SpecError>) {
             VsAddress::Ip { port, .. } => port,
             _ => None,
         };
-        let mut real_servers = Vec::new();
+        let mut real_servers = Vec::with_capacity(vs.real_servers.len());
         for rs in &vs.real_servers {
             let port = rs.port.or(vs_port);
             let addr = SocketAddr::new(rs.addr, port.unwrap_or(0));
