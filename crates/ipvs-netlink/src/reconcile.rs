@@ -23,16 +23,67 @@
 //! ```
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
 use crate::message::Request;
 use crate::types::*;
 
+/// A multiply-rotate hasher (the Fx hash of rustc) for the service keys and addresses of
+/// the maps here: a 10,000-service table hashes each key a few times, and SipHash's
+/// resistance to chosen keys buys nothing for keys from a configuration and a kernel dump.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
 /// What IPVS should look like: services with their destinations, in insertion order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DesiredState {
     services: Vec<(Service, Vec<Destination>)>,
-    index: HashMap<ServiceKey, usize>,
+    index: KeyMap<ServiceKey, usize>,
 }
 
 impl DesiredState {
@@ -41,7 +92,7 @@ impl DesiredState {
     pub fn with_capacity(services: usize) -> Self {
         Self {
             services: Vec::with_capacity(services),
-            index: HashMap::with_capacity(services),
+            index: KeyMap::with_capacity_and_hasher(services, Default::default()),
         }
     }
     /// Whether the service `key` is part of the desired state.
@@ -61,10 +112,10 @@ impl DesiredState {
     }
     /// Adds (or replaces) a service and its destinations.
     pub fn insert(&mut self, service: Service, dests: Vec<Destination>) {
-        match self.index.get(&service.key) {
-            Some(&i) => self.services[i] = (service, dests),
-            None => {
-                self.index.insert(service.key, self.services.len());
+        match self.index.entry(service.key) {
+            Entry::Occupied(i) => self.services[*i.get()] = (service, dests),
+            Entry::Vacant(v) => {
+                v.insert(self.services.len());
                 self.services.push((service, dests));
             }
         }
@@ -134,7 +185,7 @@ pub fn dest_matches(want: &Destination, have: &Destination) -> bool {
 
 /// The minimal ordered change list from `current` (a kernel dump) to `desired`.
 pub fn diff(desired: &DesiredState, current: &[VirtualServer]) -> Vec<Request> {
-    let cur: HashMap<ServiceKey, &VirtualServer> = current
+    let cur: KeyMap<ServiceKey, &VirtualServer> = current
         .iter()
         .map(|vs| (vs.entry.service.key, vs))
         .collect();
@@ -155,7 +206,7 @@ pub fn diff(desired: &DesiredState, current: &[VirtualServer]) -> Vec<Request> {
                 if !service_matches(svc, &vs.entry.service) {
                     out.push(Request::SetService(svc.clone()));
                 }
-                let have: HashMap<SocketAddr, &Destination> =
+                let have: KeyMap<SocketAddr, &Destination> =
                     vs.dests.iter().map(|e| (e.dest.addr, &e.dest)).collect();
                 let mut edits = Vec::new();
                 for d in dests {
