@@ -337,7 +337,12 @@ impl<'a> Pre<'a> {
                 break i;
             };
             match CLASS[c as usize] {
-                BLANK => i += 1,
+                BLANK => {
+                    i += 1;
+                    while text.get(i).is_some_and(|&c| CLASS[c as usize] == BLANK) {
+                        i += 1;
+                    }
+                }
                 WORD => {
                     let start = i;
                     while text.get(i).is_some_and(|&c| CLASS[c as usize] == WORD) {

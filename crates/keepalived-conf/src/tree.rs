@@ -82,6 +82,7 @@ pub(crate) struct Items {
 }
 
 impl Items {
+    #[inline]
     fn push(&mut self, t: RawToken) {
         match self.chunks.last_mut() {
             Some(c) if c.len() < CHUNK => c.push(t),
@@ -340,10 +341,41 @@ impl<'a, 'd> Parser<'a, 'd> {
         let end = self.extent(start);
         buf.clear();
         buf.reserve(end - start);
-        for i in start..end {
-            if let Some(t) = self.items.get(i) {
-                buf.push(self.token(t));
+        // the file of the last word read from a file: most words come from the same one
+        let mut file = None;
+        let mut i = start;
+        while i < end {
+            let Some(chunk) = self.items.chunks.get(i / CHUNK) else {
+                break;
+            };
+            let a = i % CHUNK;
+            let b = (a + end - i).min(chunk.len());
+            for t in chunk.get(a..b).unwrap_or_default() {
+                buf.push(if t.at == IN_SOURCE && t.kind == TokenKind::Word {
+                    let text = match file {
+                        Some((id, text)) if id == t.span.file => text,
+                        _ => {
+                            let text = self.sources.file(t.span.file).text.as_str();
+                            file = Some((t.span.file, text));
+                            text
+                        }
+                    };
+                    Token {
+                        text: text
+                            .get(t.span.start as usize..t.span.end as usize)
+                            .unwrap_or_default(),
+                        kind: t.kind,
+                        quoted: t.quoted,
+                        span: t.span,
+                    }
+                } else {
+                    self.token(t)
+                });
             }
+            if b <= a {
+                break;
+            }
+            i += b - a;
         }
         self.release(end);
         start
