@@ -4,7 +4,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use keepalived_conf::model::{AuthType, Config as Conf, Tracked, VrrpInstance, VrrpState};
+use keepalived_conf::model::{
+    AuthType, Config as Conf, TrackFile, Tracked, VrrpInstance, VrrpState,
+};
 use vrrp_machine::{Auth, Config, Interval, Track, TrackId, Version};
 
 /// The machine configuration of `inst`. `primary` is the interface's primary address (the advert
@@ -113,6 +115,8 @@ pub enum TrackKind {
     Interface,
     /// `track_script`: up while the `vrrp_script` succeeds (after `rise` / `fall`).
     Script,
+    /// `track_file`: the number the `vrrp_track_file`'s file holds, times the weight.
+    File,
 }
 
 /// The id of a tracked object: a hash of its kind and name, so that it stays the same across
@@ -122,6 +126,7 @@ pub fn track_id(kind: TrackKind, name: &str) -> TrackId {
     let tag: &[u8] = match kind {
         TrackKind::Interface => b"if:",
         TrackKind::Script => b"script:",
+        TrackKind::File => b"file:",
     };
     let mut h: u32 = 0x811c_9dc5;
     for b in tag.iter().chain(name.as_bytes()) {
@@ -129,6 +134,13 @@ pub fn track_id(kind: TrackKind, name: &str) -> TrackId {
         h = h.wrapping_mul(0x0100_0193);
     }
     TrackId(h)
+}
+
+/// The `vrrp_track_file` called `name` that has a `file`.
+pub fn tracked_file<'c>(conf: &'c Conf, name: &str) -> Option<&'c TrackFile> {
+    conf.vrrp_track_files
+        .iter()
+        .find(|f| f.name == name && f.file.is_some())
 }
 
 /// The sync group `inst` belongs to, if any.
@@ -141,10 +153,11 @@ pub fn sync_group<'a>(
         .find(|g| g.group.contains(&inst.name))
 }
 
-/// The instance's tracked objects: its own `track_interface` / `track_script` and those of its
-/// sync group (keepalived applies a group's tracking to every member). keepalived's default
-/// weight is 0 (the instance goes to FAULT while the object is down); a `track_script` entry
-/// without a weight takes the `vrrp_script`'s.
+/// The instance's tracked objects: its own `track_interface` / `track_script` / `track_file`
+/// and those of its sync group (keepalived applies a group's tracking to every member).
+/// keepalived's default weight is 0 (the instance goes to FAULT while the object is down); a
+/// `track_script` entry without a weight takes the `vrrp_script`'s, a `track_file` entry the
+/// `vrrp_track_file`'s (default 1).
 fn tracks(inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Vec<Track>> {
     let group = sync_group(inst, conf);
     let mut out: Vec<Track> = Vec::new();
@@ -177,6 +190,21 @@ fn tracks(inst: &VrrpInstance, conf: &Conf) -> anyhow::Result<Vec<Track>> {
             .find(|s| s.name == t.name)
             .with_context(|| format!("track_script {}: no vrrp_script of that name", t.name))?;
         add(TrackKind::Script, t, def.weight, def.weight_reverse);
+    }
+    let files = inst
+        .track_file
+        .iter()
+        .chain(group.into_iter().flat_map(|g| &g.track_file));
+    for t in files {
+        let def = tracked_file(conf, &t.name)
+            .with_context(|| format!("track_file {}: no vrrp_track_file of that name", t.name))?;
+        // The file's own weight (default 1) unless the entry names one.
+        add(
+            TrackKind::File,
+            t,
+            Some(def.weight.unwrap_or(1)),
+            t.weight.is_none() && def.reverse,
+        );
     }
     Ok(out)
 }

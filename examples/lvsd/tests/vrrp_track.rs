@@ -215,3 +215,79 @@ fn track_script_weight_hands_over_and_back() {
     kill(a);
     kill(b);
 }
+
+/// `vrrp_track_file` with `weight -1`: the number written to the file is taken off A's
+/// priority (B takes over below 90, A preempts back at 0), and a number that takes more than
+/// 253 off puts A in FAULT; `init_file` creates the file with its value.
+#[test]
+fn track_file_value_moves_the_priority_and_faults() {
+    if skip_unless("track_file_value_moves_the_priority_and_faults", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdtf");
+    let file = p.logs.0.join("drain");
+    let track = format!(
+        "vrrp_track_file drain {{\n    file \"{}\"\n    weight -1\n    init_file 0\n}}\n\n",
+        file.display()
+    );
+    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
+        track.clone()
+            + &t.replace(
+                "    virtual_ipaddress {",
+                "    track_file {\n        drain\n    }\n    virtual_ipaddress {",
+            )
+    });
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).ok().as_deref(),
+        Some("0\n"),
+        "init_file"
+    );
+    // 100 - 20 = 80 < 90: B preempts A.
+    std::fs::write(&file, "20\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(8), POLL, || holds_vip(&p.b)
+            && !holds_vip(&p.a)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    assert!(
+        p.log("a.log").contains("track_file=drain value=20"),
+        "{}",
+        p.log("a.log")
+    );
+    assert_eq!(states(&p.log("a.log"), "VI_1", "FAULT"), 0);
+    // Replaced by a rename (as editors and config tools write files): 0, A preempts back.
+    let tmp = p.logs.0.join("drain.tmp");
+    std::fs::write(&tmp, "0\n").expect("write");
+    std::fs::rename(&tmp, &file).expect("rename");
+    assert!(
+        wait_until(Duration::from_secs(8), POLL, || holds_vip(&p.a)
+            && !holds_vip(&p.b)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    // -254: FAULT.
+    std::fs::write(&file, "254\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(8), POLL, || states(
+            &p.log("a.log"),
+            "VI_1",
+            "FAULT"
+        ) == 1
+            && holds_vip(&p.b)),
+        "A: {}\nB: {}",
+        p.log("a.log"),
+        p.log("b.log")
+    );
+    kill(a);
+    kill(b);
+}

@@ -62,7 +62,7 @@ mod track;
 
 use exec::ScriptPolicy;
 use io::{Link, Rx};
-use track::ScriptRunner;
+use track::{FileWatch, ScriptRunner};
 
 use crate::conf::{TrackKind, track_id};
 use crate::side::{Command, Side};
@@ -181,6 +181,7 @@ enum Event {
     Command(Command),
     Link(LinkState),
     Script(String, bool),
+    File(String, i64),
 }
 
 /// Everything the VRRP thread owns.
@@ -199,6 +200,9 @@ struct Runtime {
     /// Script states as last reported (tracks start up).
     script_up: HashMap<String, bool>,
     scripts: HashMap<String, ScriptRunner>,
+    /// The `vrrp_track_file`s in use and the numbers their files last held.
+    files: Option<FileWatch>,
+    file_value: HashMap<String, i64>,
     /// During a reload: the VMACs the new configuration uses (a retired unit leaves them).
     keep_vmacs: Vec<String>,
     /// `script_user` / `enable_script_security`.
@@ -229,6 +233,8 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
         link_up: HashMap::new(),
         script_up: HashMap::new(),
         scripts: HashMap::new(),
+        files: None,
+        file_value: HashMap::new(),
         keep_vmacs: Vec::new(),
         policy: ScriptPolicy::new(conf),
         _monitor: monitor,
@@ -237,6 +243,7 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
     if let Some(e) = failed.into_iter().next() {
         return Err(e);
     }
+    rt.start_files(conf);
     for p in plans {
         let u = rt.unit(p)?;
         rt.units.push(u);
@@ -452,12 +459,102 @@ impl Runtime {
 
     /// Starts unit `u`: Startup for every member, then the current link and script states.
     fn start_unit(&mut self, u: usize) {
+        // Tracked files first: their numbers may put an instance in FAULT from the start.
+        self.apply_files(u);
         let t = self.now();
         let unit = &mut self.units[u];
         for k in 0..unit.members.len() {
             unit.machine.handle_input(t, k, Input::Startup);
         }
         self.apply_states(u);
+    }
+
+    /// Feeds unit `u` the numbers of the files its members track (unchanged ones are no-ops).
+    fn apply_files(&mut self, u: usize) {
+        let t = self.now();
+        let unit = &mut self.units[u];
+        for (name, value) in &self.file_value {
+            let id = track_id(TrackKind::File, name);
+            for k in 0..unit.members.len() {
+                if unit
+                    .machine
+                    .instance(k)
+                    .config()
+                    .tracks
+                    .iter()
+                    .any(|tr| tr.id == id)
+                {
+                    unit.machine
+                        .handle_input(t, k, Input::TrackValue { id, value: *value });
+                }
+            }
+        }
+    }
+
+    /// (Re)starts the watch on the `vrrp_track_file`s the configuration's instances and sync
+    /// groups track (kept when the set of files is unchanged), applying `init_file` and reading
+    /// every value.
+    fn start_files(&mut self, conf: &Conf) {
+        let mut used: Vec<(String, std::path::PathBuf)> = Vec::new();
+        let entries = conf
+            .vrrp_instances
+            .iter()
+            .flat_map(|i| &i.track_file)
+            .chain(conf.vrrp_sync_groups.iter().flat_map(|g| &g.track_file));
+        for t in entries {
+            if let Some(def) = crate::conf::tracked_file(conf, &t.name) {
+                if !used.iter().any(|(n, _)| *n == def.name) {
+                    if self
+                        .files
+                        .as_ref()
+                        .is_none_or(|w| !w.files.iter().any(|(n, _)| *n == def.name))
+                    {
+                        track::init_file(def);
+                    }
+                    let path = def.file.clone().unwrap_or_default();
+                    used.push((def.name.clone(), path.into()));
+                }
+            }
+        }
+        if self.files.as_ref().is_some_and(|w| w.files == used) {
+            return;
+        }
+        self.files = None;
+        self.file_value.clear();
+        if used.is_empty() {
+            return;
+        }
+        for (name, path) in &used {
+            let v = track::read_value(path);
+            info!(track_file = %name, file = %path.display(), value = v, "tracked file");
+            self.file_value.insert(name.clone(), v);
+        }
+        match FileWatch::spawn(used, self.tx.clone(), Event::File) {
+            Ok(w) => self.files = Some(w),
+            Err(e) => {
+                error!(error = %format!("{e:#}"), "vrrp_track_file: changes will not be seen")
+            }
+        }
+    }
+
+    fn file_changed(&mut self, name: String, value: i64, t: Instant) {
+        let id = track_id(TrackKind::File, &name);
+        for u in &mut self.units {
+            for k in 0..u.members.len() {
+                if u.machine
+                    .instance(k)
+                    .config()
+                    .tracks
+                    .iter()
+                    .any(|tr| tr.id == id)
+                {
+                    info!(instance = %u.members[k].name, track_file = %name, value, "tracked file changed");
+                    u.machine
+                        .handle_input(t, k, Input::TrackValue { id, value });
+                }
+            }
+        }
+        self.file_value.insert(name, value);
     }
 
     /// Feeds unit `u` the link and script states known so far.
@@ -637,6 +734,7 @@ impl Runtime {
                 }
                 Ok(Event::Link(s)) => self.link_changed(&s, t),
                 Ok(Event::Script(name, up)) => self.script_changed(name, up, t),
+                Ok(Event::File(name, value)) => self.file_changed(name, value, t),
                 Ok(Event::Command(Command::Reload(conf))) => self.reload(&conf),
                 Ok(Event::Command(_)) => {
                     info!("stopping: shutting every instance down");
@@ -893,6 +991,11 @@ impl Runtime {
             }
             self.retire(u);
             started.push(p);
+        }
+        self.start_files(conf);
+        for u in 0..self.units.len() {
+            self.apply_files(u);
+            self.drain(u);
         }
         for p in started {
             match self.unit(p) {

@@ -1,14 +1,19 @@
 //! `vrrp_script`s: each runs on its own thread every `interval` (argument vector, never a
 //! shell), killed after `timeout`; `rise` successes in a row make it up, `fall` failures make it
 //! down (keepalived's rules). Its first determined state and every change are reported.
+//!
+//! `vrrp_track_file`s: watched with inotify; every change of the number a file holds is
+//! reported.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use keepalived_conf::model::VrrpScript;
+use anyhow::Context;
+use keepalived_conf::model::{TrackFile, VrrpScript};
 use tracing::{info, warn};
 
 use super::exec::Prepared;
@@ -136,5 +141,163 @@ fn run_once(name: &str, script: &Prepared, timeout: Duration) -> bool {
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(_) => return false,
         }
+    }
+}
+
+/// The `vrrp_track_file`s in use: each file's number, read at start and again whenever the
+/// file is written, created, replaced or removed (inotify on its directory, as keepalived
+/// watches it). Stops when dropped (within a second).
+#[derive(Debug)]
+pub(super) struct FileWatch {
+    /// (name, path) of every watched file.
+    pub(super) files: Vec<(String, PathBuf)>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for FileWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl FileWatch {
+    /// Watches `files` (name, path); `tx` hears `wrap(name, value)` after every change of a
+    /// file's value. The current values are [`read_value`]'s, for the caller to apply first.
+    ///
+    /// # Errors
+    /// No inotify instance (a per-user limit), or a file's directory cannot be watched.
+    pub(super) fn spawn<E: Send + 'static>(
+        files: Vec<(String, PathBuf)>,
+        tx: Sender<E>,
+        wrap: fn(String, i64) -> E,
+    ) -> anyhow::Result<Self> {
+        use nix::sys::inotify::{AddWatchFlags as F, InitFlags, Inotify};
+        let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
+            .context("inotify for vrrp_track_file")?;
+        let mask =
+            F::IN_CLOSE_WRITE | F::IN_MOVED_TO | F::IN_MOVED_FROM | F::IN_CREATE | F::IN_DELETE;
+        // (watch, file name in that directory, track name, path, last value sent)
+        let mut watched = Vec::new();
+        for (name, path) in &files {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let wd = ino
+                .add_watch(dir, mask)
+                .with_context(|| format!("vrrp_track_file {name}: watch {}", dir.display()))?;
+            let file = path.file_name().map(ToOwned::to_owned).unwrap_or_default();
+            watched.push((wd, file, name.clone(), path.clone(), read_value(path)));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("vrrp-track-file".into())
+            .spawn(move || {
+                use std::os::fd::AsFd;
+
+                use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+                while !stopped.load(Ordering::Relaxed) {
+                    let mut fds = [PollFd::new(ino.as_fd(), PollFlags::POLLIN)];
+                    match poll(&mut fds, PollTimeout::from(1000u16)) {
+                        Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+                        Ok(_) => {}
+                        Err(e) => {
+                            warn!(error = %e, "vrrp_track_file: poll; watching stopped");
+                            return;
+                        }
+                    }
+                    let Ok(events) = ino.read_events() else {
+                        continue;
+                    };
+                    for ev in events {
+                        for (wd, file, name, path, last) in &mut watched {
+                            if *wd != ev.wd || ev.name.as_deref() != Some(file.as_os_str()) {
+                                continue;
+                            }
+                            let v = read_value(path);
+                            if v != *last {
+                                *last = v;
+                                if tx.send(wrap(name.clone(), v)).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+            .context("start the vrrp_track_file thread")?;
+        Ok(Self { files, stop })
+    }
+}
+
+/// The number a tracked file holds: its first integer (optional sign, then digits, after any
+/// leading blanks); 0 when the file is missing, empty or holds no number (as keepalived reads
+/// it).
+pub(super) fn read_value(path: &Path) -> i64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    let t = text.trim_start();
+    let (sign, digits) = match t.as_bytes().first() {
+        Some(b'-') => (-1, &t[1..]),
+        Some(b'+') => (1, &t[1..]),
+        _ => (1, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end]
+        .parse::<i64>()
+        .map_or(0, |v| v.saturating_mul(sign))
+}
+
+/// keepalived's `init_file [VALUE] [overwrite]` of `def`: writes VALUE (default 0) to the file
+/// when it does not exist, or always with `overwrite`.
+pub(super) fn init_file(def: &TrackFile) {
+    let Some(path) = def.file.as_deref() else {
+        return;
+    };
+    let Some(d) = def.other.iter().find(|d| d.keyword == "init_file") else {
+        return;
+    };
+    let overwrite = d.args.iter().any(|a| a == "overwrite");
+    let value = d
+        .args
+        .iter()
+        .find(|a| *a != "overwrite")
+        .map_or("0", String::as_str);
+    if overwrite || !Path::new(path).exists() {
+        match std::fs::write(path, format!("{value}\n")) {
+            Ok(()) => info!(track_file = %def.name, file = path, value, "init_file written"),
+            Err(e) => warn!(track_file = %def.name, file = path, error = %e, "init_file"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_value;
+
+    #[test]
+    fn a_file_holds_its_first_integer_or_zero() {
+        let dir = std::env::temp_dir().join(format!("lvsd-track-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("v");
+        for (text, want) in [
+            ("42\n", 42),
+            ("  -7 apples", -7),
+            ("+3", 3),
+            ("", 0),
+            ("none", 0),
+            ("-", 0),
+            ("99999999999999999999", 0),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(read_value(&f), want, "{text:?}");
+        }
+        assert_eq!(read_value(&dir.join("missing")), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
