@@ -36,7 +36,7 @@ use ipvs_netlink::reconcile::{DesiredState, diff};
 use ipvs_netlink::{Destination, Ipvs, ServiceKey, VirtualServer};
 use keepalived_conf::model::Config;
 use lvs_check::core::{Action, CheckId, Dest, Pool};
-use lvs_check::service::{ServiceTable, key_label, table};
+use lvs_check::service::{ServiceTable, key_label, push_addr, table};
 use lvs_check::spec::{Probe, VirtualServerSpec};
 use lvs_check::{Outcome, probe};
 use tokio::sync::mpsc;
@@ -103,16 +103,20 @@ impl Slot {
         Some(base.weight(i32::try_from(weight).unwrap_or(i32::MAX)))
     }
 
+    /// The destinations the pool has put in the table, with their weights.
     fn members(&self) -> Vec<Destination> {
-        self.pool
-            .members()
-            .into_iter()
-            .filter_map(|(d, w)| self.dest(d, w))
-            .collect()
+        let mut out = Vec::with_capacity(self.table.real_servers.len() + 1);
+        let dests = (0..self.pool.len()).map(Dest::Real);
+        for d in dests.chain(std::iter::once(Dest::Sorry)) {
+            if let Some(m) = self.pool.weight_in_table(d).and_then(|w| self.dest(d, w)) {
+                out.push(m);
+            }
+        }
+        out
     }
 
+    /// The status entries of the slot (one per service).
     fn status(&self) -> Vec<VirtualServerStatus> {
-        let members: HashMap<Dest, u32> = self.pool.members().into_iter().collect();
         let real_servers: Vec<RealServerStatus> = self
             .spec
             .real_servers
@@ -123,11 +127,13 @@ impl Slot {
                 let up = (0..checks)
                     .filter(|&c| self.pool.check_is_up(CheckId { rs: i, check: c }))
                     .count();
-                let in_kernel = members.get(&Dest::Real(i));
+                let in_kernel = self.pool.weight_in_table(Dest::Real(i));
+                let mut address = String::with_capacity(24);
+                push_addr(&mut address, &rs.addr);
                 RealServerStatus {
-                    address: rs.addr.to_string(),
+                    address,
                     configured_weight: rs.weight,
-                    weight: in_kernel.copied().unwrap_or(0),
+                    weight: in_kernel.unwrap_or(0),
                     in_kernel: in_kernel.is_some(),
                     alive: self.pool.is_alive(i),
                     checkers: u32::try_from(checks).unwrap_or(u32::MAX),
@@ -142,16 +148,27 @@ impl Slot {
             .first()
             .map(|d| forward_name(d.forward))
             .unwrap_or_default();
+        // The last service takes the lists; the others (a group's) get copies.
+        let n = self.table.services.len();
+        let mut shared = Some((forwarding, real_servers));
         self.table
             .services
             .iter()
-            .map(|s| VirtualServerStatus {
-                key: key_label(&s.key),
-                scheduler: s.scheduler.name().to_string(),
-                forwarding: forwarding.clone(),
-                quorum_up: self.pool.quorum_up(),
-                sorry_active: self.pool.sorry_active(),
-                real_servers: real_servers.clone(),
+            .enumerate()
+            .filter_map(|(k, s)| {
+                let (forwarding, real_servers) = if k + 1 == n {
+                    shared.take()?
+                } else {
+                    shared.clone()?
+                };
+                Some(VirtualServerStatus {
+                    key: key_label(&s.key),
+                    scheduler: s.scheduler.name().to_string(),
+                    forwarding,
+                    quorum_up: self.pool.quorum_up(),
+                    sorry_active: self.pool.sorry_active(),
+                    real_servers,
+                })
             })
             .collect()
     }
@@ -195,12 +212,17 @@ fn build(conf: &Config, next_id: &mut u64) -> Result<Vec<Slot>, CheckError> {
     for (vs, spec) in conf.virtual_servers.iter().zip(specs) {
         let table = table(conf, vs).map_err(CheckError::Config)?;
         let pool = Pool::new(spec.pool_config(), *next_id);
-        let probes = spec
-            .real_servers
-            .iter()
-            .map(|r| r.checks.iter().map(|c| Arc::new(c.probe.clone())).collect())
-            .collect();
-        let n = spec.real_servers.len();
+        // Both lists are only read for a real server's checks: none, no lists.
+        let checked = spec.real_servers.iter().any(|r| !r.checks.is_empty());
+        let probes = if checked {
+            spec.real_servers
+                .iter()
+                .map(|r| r.checks.iter().map(|c| Arc::new(c.probe.clone())).collect())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let n = if checked { spec.real_servers.len() } else { 0 };
         slots.push(Slot {
             id: *next_id,
             spec,
@@ -254,10 +276,13 @@ pub fn spawn(conf: &Config, status: Shared) -> anyhow::Result<Side> {
         status,
         flush_on_stop: flush_on_stop(conf),
     };
+    // The initial pools are programmed below; only the notifications wait for the runtime.
     let mut notes = Vec::new();
     for (v, s) in st.slots.iter_mut().enumerate() {
         for a in s.pool.start(Duration::ZERO) {
-            notes.push((v, a));
+            if is_notification(a) {
+                notes.push((v, a));
+            }
         }
     }
     st.reindex();
@@ -324,11 +349,19 @@ impl State {
     }
 
     fn desired(&self) -> DesiredState {
-        let mut d = DesiredState::default();
+        let services = self.slots.iter().map(|s| s.table.services.len()).sum();
+        let mut d = DesiredState::with_capacity(services);
         for s in &self.slots {
-            let members = s.members();
-            for svc in &s.table.services {
-                d.insert(svc.clone(), members.clone());
+            let mut members = Some(s.members());
+            let n = s.table.services.len();
+            for (k, svc) in s.table.services.iter().enumerate() {
+                // The last service takes the list; the others (a group's) get copies.
+                let m = if k + 1 == n {
+                    members.take()
+                } else {
+                    members.clone()
+                };
+                d.insert(svc.clone(), m.unwrap_or_default());
             }
         }
         d
@@ -340,17 +373,12 @@ impl State {
     fn program(&mut self, also: &HashSet<ServiceKey>) -> Result<usize, ipvs_netlink::Error> {
         let t = Instant::now();
         let desired = self.desired();
-        let ours: HashSet<ServiceKey> = desired
-            .services()
-            .iter()
-            .map(|(s, _)| s.key)
-            .chain(also.iter().copied())
-            .collect();
+        let ours = |k: &ServiceKey| desired.contains(k) || also.contains(k);
         let current: Vec<VirtualServer> = self
             .ipvs
             .dump()?
             .into_iter()
-            .filter(|vs| ours.contains(&vs.entry.service.key))
+            .filter(|vs| ours(&vs.entry.service.key))
             .collect();
         let dumped = t.elapsed();
         let changes = diff(&desired, &current);
@@ -369,10 +397,8 @@ impl State {
         if reqs.is_empty() {
             return;
         }
-        for (req, r) in reqs.iter().zip(self.ipvs.apply(reqs)) {
-            if let Err(e) = r {
-                error!(request = ?req, "IPVS change refused: {e}");
-            }
+        for (i, e) in self.ipvs.apply_failures(reqs) {
+            error!(request = ?reqs[i], "IPVS change refused: {e}");
         }
     }
 
@@ -393,7 +419,11 @@ impl State {
     }
 
     fn publish(&self) {
-        let vss: Vec<VirtualServerStatus> = self.slots.iter().flat_map(Slot::status).collect();
+        let n = self.slots.iter().map(|s| s.table.services.len()).sum();
+        let mut vss: Vec<VirtualServerStatus> = Vec::with_capacity(n);
+        for s in &self.slots {
+            vss.extend(s.status());
+        }
         self.status.update(|s| {
             s.virtual_servers = vss;
             if !s.daemon.subsystems.iter().any(|x| x == "check") {
@@ -577,7 +607,12 @@ impl State {
                         })
                         .collect();
                     for &(i, j) in &pairs {
-                        s.last_failure[i] = o.last_failure[j].clone();
+                        // Same checks on both sides: both lists exist, or neither.
+                        if let (Some(new), Some(old)) =
+                            (s.last_failure.get_mut(i), o.last_failure.get(j))
+                        {
+                            new.clone_from(old);
+                        }
                     }
                     for a in s.pool.carry_over(now, &o.pool, &pairs) {
                         notes.push((v, a));
@@ -604,10 +639,7 @@ impl State {
             Err(e) => error!("IPVS reconcile after reload: {e}"),
         }
         for (v, a) in notes {
-            if matches!(
-                a,
-                Action::NotifyUp(_) | Action::NotifyDown(_) | Action::QuorumUp | Action::QuorumDown
-            ) {
+            if is_notification(a) {
                 notify(&self.slots[v], &[a]);
             }
         }
@@ -651,6 +683,14 @@ impl State {
             s.daemon.subsystems.retain(|x| x != "check");
         });
     }
+}
+
+/// Whether `a` may run a script (the pool changes are the kernel's).
+fn is_notification(a: Action) -> bool {
+    matches!(
+        a,
+        Action::NotifyUp(_) | Action::NotifyDown(_) | Action::QuorumUp | Action::QuorumDown
+    )
 }
 
 /// Runs the scripts an action list names (notify_up/down, quorum_up/down), not waiting.
