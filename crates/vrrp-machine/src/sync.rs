@@ -1,5 +1,6 @@
 //! Sync groups (keepalived `vrrp_sync_group`): members move together.
 
+use crate::config::{Config, ConfigError};
 use crate::instance::{Input, Instance, Output, State};
 use crate::time::Instant;
 
@@ -77,6 +78,48 @@ impl SyncGroup {
             m.handle_input(now, input);
         }
         self.propagate(now, before);
+    }
+
+    /// Reconfigures member `i` in place (see [`Instance::reconfigure`]: state kept, address
+    /// changes announced), then lets the group follow what that changed: a member that leaves
+    /// MASTER on a lower priority takes the others along. Out-of-range indices are ignored.
+    ///
+    /// ```
+    /// use vrrp_machine::{Config, Input, Instance, Instant, Interval, State, SyncGroup, Version};
+    ///
+    /// let now = Instant::ZERO;
+    /// let cfg = |vrid, vip: &str| -> Result<Config, Box<dyn std::error::Error>> {
+    ///     Ok(Config::new(Version::V3, vrid, 100, Interval::DEFAULT,
+    ///         "192.0.2.1".parse()?, vec![vip.parse()?]))
+    /// };
+    /// let mut group = SyncGroup::new(vec![
+    ///     Instance::new(cfg(1, "192.0.2.10")?, now)?,
+    ///     Instance::new(cfg(2, "192.0.2.20")?, now)?,
+    /// ]);
+    /// group.handle_input(now, 0, Input::Startup);
+    /// group.handle_input(now, 1, Input::Startup);
+    /// group.reconfigure(now, 1, cfg(2, "192.0.2.21")?)?;
+    /// while let Some((_member, _out)) = group.poll_output() {}
+    /// assert_eq!(group.member(1).state(), State::Backup);
+    /// assert_eq!(group.member(1).config().virtual_addresses, ["192.0.2.21".parse::<std::net::IpAddr>()?]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Instance::reconfigure`]: an invalid configuration or another identity (version,
+    /// VRID, family); nothing is changed then.
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        i: usize,
+        config: Config,
+    ) -> Result<(), ConfigError> {
+        let before = self.states();
+        if let Some(m) = self.members.get_mut(i) {
+            m.reconfigure(now, config)?;
+        }
+        self.propagate(now, before);
+        Ok(())
     }
 
     /// Run every member's due timers, then propagate.
@@ -162,7 +205,7 @@ impl SyncGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, Interval, Version};
+    use crate::{Interval, Version};
 
     #[test]
     fn a_group_moving_to_master_sends_every_advert_before_any_address_work() {
@@ -198,5 +241,48 @@ mod tests {
         let first_add = kinds.iter().position(|k| k.starts_with("add")).unwrap();
         assert!(last_advert < first_add, "{kinds:?}");
         assert_eq!(kinds.iter().filter(|k| k.starts_with("add")).count(), 2);
+    }
+
+    #[test]
+    fn reconfiguring_one_master_member_moves_only_its_addresses() {
+        let now = Instant::ZERO;
+        let cfg = |vrid, vip: &str| {
+            Config::new(
+                Version::V3,
+                vrid,
+                100,
+                Interval::DEFAULT,
+                "192.0.2.1".parse().unwrap(),
+                vec![vip.parse().unwrap()],
+            )
+        };
+        let member = |vrid, vip| Instance::new(cfg(vrid, vip), now).unwrap();
+        let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
+        g.handle_input(now, 0, Input::Startup);
+        g.handle_input(now, 1, Input::Startup);
+        while g.poll_output().is_some() {}
+        let t = g.poll_timeout().unwrap();
+        g.handle_timeout(t);
+        while g.poll_output().is_some() {}
+        assert_eq!(g.member(0).state(), State::Master);
+        g.reconfigure(t, 1, cfg(2, "192.0.2.21")).unwrap();
+        let mut outs = Vec::new();
+        while let Some((i, o)) = g.poll_output() {
+            outs.push((i, o));
+        }
+        assert_eq!(g.member(0).state(), State::Master);
+        assert_eq!(g.member(1).state(), State::Master);
+        assert!(outs.iter().all(|(i, _)| *i == 1), "{outs:?}");
+        assert!(outs.iter().any(|(_, o)| matches!(o, Output::RemoveAddresses(a) if a[..] == ["192.0.2.20".parse::<std::net::IpAddr>().unwrap()])), "{outs:?}");
+        assert!(outs.iter().any(|(_, o)| matches!(o, Output::AddAddresses(a) if a[..] == ["192.0.2.21".parse::<std::net::IpAddr>().unwrap()])), "{outs:?}");
+        assert!(
+            !outs
+                .iter()
+                .any(|(_, o)| matches!(o, Output::StateChange(_))),
+            "{outs:?}"
+        );
+        // Another VRID is another router: refused, nothing changed.
+        assert!(g.reconfigure(t, 1, cfg(3, "192.0.2.21")).is_err());
+        assert_eq!(g.member(1).config().vrid, 2);
     }
 }
