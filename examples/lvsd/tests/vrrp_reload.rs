@@ -187,3 +187,69 @@ fn reload_removes_and_adds_an_instance() {
     kill(a);
     kill(b);
 }
+
+/// The seed's NAT directors with VI_1 and VI_2 in `vrrp_sync_group VG_1`: a reload that moves
+/// VI_2's gateway address reconfigures the group in place (the old address goes, the new one
+/// comes, no member changes state on either node) instead of restarting the group.
+#[test]
+fn reload_reconfigures_a_sync_group_member_in_place() {
+    if skip_unless("reload_reconfigures_a_sync_group_member_in_place", &["ip"]) {
+        return;
+    }
+    let p = Pair::new("lvsdrg");
+    let private = lvs_testkit::Lan::new("lvsdrgp").expect("private lan");
+    for (ns, ip) in [(&p.a, "198.51.100.1/24"), (&p.b, "198.51.100.2/24")] {
+        private.attach(ns, "eth1").expect("attach eth1");
+        ns.run(&["ip", "addr", "add", ip, "dev", "eth1"])
+            .expect("address");
+    }
+    let group = "vrrp_sync_group VG_1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n\n";
+    let ca = p.conf_from("nat-a.conf", "a.conf", |t| format!("{group}{t}"));
+    let cb = p.conf_from("nat-b.conf", "b.conf", |t| format!("{group}{t}"));
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start_path(&p.b, &cb, "b.log");
+    let (old_gw, new_gw) = ("198.51.100.252", "198.51.100.251");
+    assert!(
+        wait_until(Duration::from_secs(10), POLL, || holds_vip(&p.a)
+            && holds(&p.a, "eth1", old_gw)),
+        "A: {}",
+        p.log("a.log")
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || p
+            .log("b.log")
+            .matches("Entering BACKUP STATE")
+            .count()
+            >= 2),
+        "B: {}",
+        p.log("b.log")
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let (ea, eb) = (entering(&p.log("a.log")), entering(&p.log("b.log")));
+    for c in [&cb, &ca] {
+        let t = std::fs::read_to_string(c).expect("read");
+        std::fs::write(c, t.replace(old_gw, new_gw)).expect("write");
+    }
+    signal(&b, "HUP");
+    signal(&a, "HUP");
+    assert!(
+        wait_until(Duration::from_secs(5), POLL, || holds(&p.a, "eth1", new_gw)
+            && !holds(&p.a, "eth1", old_gw)),
+        "A did not move the gateway: {}",
+        p.log("a.log")
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let (la, lb) = (p.log("a.log"), p.log("b.log"));
+    for l in [&la, &lb] {
+        assert!(l.contains("sync group reconfigured in place"), "{l}");
+    }
+    assert_eq!(entering(&la), ea, "A changed state on reload: {la}");
+    assert_eq!(entering(&lb), eb, "B changed state on reload: {lb}");
+    assert!(holds_vip(&p.a) && holds(&p.a, "eth1", new_gw), "A: {la}");
+    assert!(
+        !holds_vip(&p.b) && !holds(&p.b, "eth1", new_gw) && !holds(&p.b, "eth1", old_gw),
+        "B: {lb}"
+    );
+    kill(a);
+    kill(b);
+}

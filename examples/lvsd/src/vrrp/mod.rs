@@ -986,8 +986,53 @@ impl Runtime {
                 }
                 p.members.push(m);
                 info!(instance = %p.name(), "reload: interface, VRID, version or family changed: restarting the instance");
+            } else if same_members
+                && unit
+                    .members
+                    .iter()
+                    .zip(&p.members)
+                    .enumerate()
+                    .all(|(k, (s, m))| {
+                        let old = unit.machine.instance(k).config();
+                        s.link == m.link
+                            && old.vrid == m.cfg.vrid
+                            && old.version == m.cfg.version
+                            && old.is_ipv6() == m.cfg.is_ipv6()
+                    })
+            {
+                // Every member keeps its identity: reconfigured in place, all or none.
+                if let Some(e) = p.members.iter().find_map(|m| m.cfg.validate().err()) {
+                    error!(group = %p.name(), error = %e, "reload: configuration refused; sync group unchanged");
+                    continue;
+                }
+                let name = p.name().to_owned();
+                let Machine::Group(g) = &mut unit.machine else {
+                    unreachable!("a unit with a group name holds a sync group")
+                };
+                for (k, m) in p.members.into_iter().enumerate() {
+                    let s = &mut unit.members[k];
+                    let old_vips = std::mem::replace(&mut s.vips, m.vips);
+                    match g.reconfigure(t, k, m.cfg) {
+                        Ok(()) => {
+                            s.old_vips = Some(old_vips);
+                            s.notify = m.notify;
+                            s.strict = m.strict;
+                            s.dont_track_primary = m.dont_track_primary;
+                        }
+                        Err(e) => {
+                            s.vips = old_vips;
+                            error!(instance = %s.name, error = %e, "reload: configuration refused; instance unchanged");
+                        }
+                    }
+                }
+                info!(group = %name, "reload: sync group reconfigured in place");
+                self.drain(u);
+                for s in &mut self.units[u].members {
+                    s.old_vips = None;
+                }
+                continue;
             } else {
-                info!(group = %p.name(), "reload: sync group changed: restarting it");
+                info!(group = %p.name(), "reload: sync group members, interfaces, VRIDs, versions or families changed: restarting it");
             }
             self.retire(u);
             started.push(p);
