@@ -329,8 +329,9 @@ impl<'a, 'd> Parser<'a, 'd> {
         let toks = Toks { toks: buf, base };
         let t = toks.get(self.pos)?;
         self.pos += 1;
-        // statements of the blocks being built (each block takes its own off the end)
-        let mut stack = Vec::new();
+        // statements of the blocks being built (each block takes its own off the end); room
+        // for a usual block and a nested one, so it rarely grows
+        let mut stack = Vec::with_capacity(16);
         Some(self.statement(toks, &mut stack, *t, 0))
     }
 
