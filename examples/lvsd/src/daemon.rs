@@ -141,7 +141,10 @@ pub fn start_sides(mode: Mode, conf: &Config, status: &Shared) -> anyhow::Result
     }
     if mode != Mode::Vrrp {
         match crate::check::spawn(conf, status.clone()) {
-            Ok(side) => sides.push(side),
+            Ok(side) => {
+                sides.push(side);
+                crate::timeouts::apply(conf);
+            }
             Err(e) if mode == Mode::Both => {
                 error!("the check subsystem did not start, VRRP keeps running: {e:#}");
             }
@@ -319,6 +322,9 @@ fn reload(opts: &Options, sides: &[Side], status: &Shared, systemd: &Systemd) {
             let conf = Arc::new(conf);
             for s in sides {
                 s.send(Command::Reload(conf.clone()));
+            }
+            if sides.iter().any(|s| s.name() == "check") {
+                crate::timeouts::apply(&conf);
             }
             status.update(|s| {
                 s.daemon.reloads += 1;

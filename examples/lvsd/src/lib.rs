@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod notify;
 pub mod side;
 pub mod status;
+pub mod timeouts;
 pub mod vrrp;
 
 use std::io::Write;

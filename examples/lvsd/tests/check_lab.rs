@@ -56,12 +56,17 @@ struct Lvsd {
 
 impl Lvsd {
     fn start(ns: &Netns, conf: &std::path::Path, tag: &str) -> Self {
+        Self::start_with(ns, conf, tag, "-C")
+    }
+
+    /// `lvsd FLAG`: `-C`, `-P`, or both sides with any other flag (e.g. `-D`).
+    fn start_with(ns: &Netns, conf: &std::path::Path, tag: &str, flag: &str) -> Self {
         let log = std::env::temp_dir().join(format!("lvsd-{tag}-{}.log", std::process::id()));
         let file = std::fs::File::create(&log).expect("log file");
         let control = control_path(tag);
         let child = ns
             .cmd(LVSD)
-            .arg("-C")
+            .arg(flag)
             .arg("-f")
             .arg(conf)
             .arg("--control")
@@ -560,4 +565,124 @@ fn seed_nat_and_tun_virtual_servers_programmed_exactly() {
         expect_table(&dir, &lvsd, &want, Duration::from_secs(30), kind);
         assert_eq!(lvsd.stop(), 0, "{kind}");
     }
+}
+
+/// `lvs_sync_daemon eth0 VI_1 id 7`: the backup sync daemon runs while VI_1 is BACKUP, only the
+/// master one once it is MASTER, none after SIGTERM (`ipvsadm -L --daemon` judging).
+#[test]
+fn sync_daemon_follows_its_vrrp_instance() {
+    if lvs_lab::skip_unless_lab("sync_daemon_follows_its_vrrp_instance") {
+        return;
+    }
+    let ns = Netns::new("cksyncd").expect("netns");
+    for cmd in [
+        &[
+            "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+        ][..],
+        &["ip", "link", "set", "eth0", "up"],
+        &["ip", "link", "set", "eth1", "up"],
+        &["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"],
+    ] {
+        ns.run(cmd).expect("link");
+    }
+    let conf = TempConf::new(
+        "syncd",
+        "global_defs {\n    lvs_sync_daemon eth0 VI_1 id 7\n}\n\n\
+         vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n\
+         \x20   priority 100\n    advert_int 1\n    virtual_ipaddress {\n        192.0.2.100\n    }\n}\n",
+    );
+    let daemons = || ns.run(&["ipvsadm", "-L", "--daemon"]).unwrap_or_default();
+    // Stopped while still BACKUP: its backup daemon goes with it.
+    let lvsd = Lvsd::start_with(&ns, &conf.0, "syncd", "-P");
+    assert!(
+        wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
+            daemons().contains("backup sync daemon (mcast=eth0, syncid=7,")
+        }),
+        "no backup sync daemon while BACKUP: {:?}\n{}",
+        daemons(),
+        lvsd.log()
+    );
+    let log = lvsd.log();
+    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
+    assert_eq!(
+        daemons().trim(),
+        "",
+        "sync daemon left after SIGTERM\n{log}"
+    );
+    // Again, this time until MASTER.
+    let lvsd = Lvsd::start_with(&ns, &conf.0, "syncd", "-P");
+    assert!(
+        wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
+            daemons().contains("backup sync daemon (mcast=eth0, syncid=7,")
+        }),
+        "no backup sync daemon while BACKUP: {:?}\n{}",
+        daemons(),
+        lvsd.log()
+    );
+    assert!(!daemons().contains("master"), "{}", daemons());
+    // Alone on its link, VI_1 becomes MASTER after Master_Down_Interval (about 3.6 s).
+    assert!(
+        wait_until(Duration::from_secs(15), Duration::from_millis(100), || {
+            let d = daemons();
+            d.contains("master sync daemon (mcast=eth0, syncid=7,") && !d.contains("backup")
+        }),
+        "the master daemon did not replace the backup one: {:?}\n{}",
+        daemons(),
+        lvsd.log()
+    );
+    let log = lvsd.log();
+    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
+    assert_eq!(
+        daemons().trim(),
+        "",
+        "sync daemons left after SIGTERM\n{log}"
+    );
+}
+
+/// `lvs_timeouts`: set when the check side starts; on reload a value the file no longer gives
+/// goes back to the kernel's value from before lvsd (`ipvsadm -L --timeout` judging).
+#[test]
+fn lvs_timeouts_set_at_start_and_restored_on_reload() {
+    if lvs_lab::skip_unless_lab("lvs_timeouts_set_at_start_and_restored_on_reload") {
+        return;
+    }
+    let ns = Netns::new("cktmo").expect("netns");
+    let timeouts = || {
+        ns.run(&["ipvsadm", "-L", "--timeout"])
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let before = "Timeout (tcp tcpfin udp): 900 120 300";
+    assert_eq!(timeouts(), before, "a fresh namespace's defaults");
+    let vs =
+        "virtual_server 192.0.2.10 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n}\n";
+    let conf = TempConf::new(
+        "tmo",
+        &format!("global_defs {{\n    lvs_timeouts tcp 7200 udp 60\n}}\n{vs}"),
+    );
+    let lvsd = Lvsd::start(&ns, &conf.0, "tmo");
+    assert!(
+        wait_until(Duration::from_secs(20), Duration::from_millis(100), || {
+            timeouts() == "Timeout (tcp tcpfin udp): 7200 120 60"
+        }),
+        "{:?}\n{}",
+        timeouts(),
+        lvsd.log()
+    );
+    std::fs::write(
+        &conf.0,
+        format!("global_defs {{\n    lvs_timeouts tcpfin 30\n}}\n{vs}"),
+    )
+    .expect("rewrite");
+    lvsd.signal(Signal::SIGHUP);
+    assert!(
+        wait_until(Duration::from_secs(20), Duration::from_millis(100), || {
+            timeouts() == "Timeout (tcp tcpfin udp): 900 30 300"
+        }),
+        "{:?}\n{}",
+        timeouts(),
+        lvsd.log()
+    );
+    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
 }

@@ -58,10 +58,12 @@ use vrrp_packet::ValidationConfig;
 
 mod exec;
 mod io;
+mod syncd;
 mod track;
 
 use exec::ScriptPolicy;
 use io::{Link, Rx};
+use syncd::SyncDaemons;
 use track::{FileWatch, ScriptRunner};
 
 use crate::conf::{TrackKind, track_id};
@@ -203,6 +205,8 @@ struct Runtime {
     /// The `vrrp_track_file`s in use and the numbers their files last held.
     files: Option<FileWatch>,
     file_value: HashMap<String, i64>,
+    /// `lvs_sync_daemon`.
+    syncd: Option<SyncDaemons>,
     /// During a reload: the VMACs the new configuration uses (a retired unit leaves them).
     keep_vmacs: Vec<String>,
     /// `script_user` / `enable_script_security`.
@@ -235,6 +239,7 @@ pub fn spawn(conf: &Conf, status: Shared) -> anyhow::Result<Side> {
         scripts: HashMap::new(),
         files: None,
         file_value: HashMap::new(),
+        syncd: SyncDaemons::new(conf),
         keep_vmacs: Vec::new(),
         policy: ScriptPolicy::new(conf),
         _monitor: monitor,
@@ -702,6 +707,10 @@ impl Runtime {
         for u in 0..self.units.len() {
             self.start_unit(u);
         }
+        let master = self.is_master(self.syncd_instance().as_deref());
+        if let Some(d) = &mut self.syncd {
+            d.start(master);
+        }
         let mut stopping = false;
         // The time of the last event handed to the machines: theirs never goes backwards.
         let mut last = Instant::ZERO;
@@ -755,6 +764,9 @@ impl Runtime {
                 Err(RecvTimeoutError::Disconnected) => bail!("every event source closed"),
             }
             last = t;
+        }
+        if let Some(d) = &mut self.syncd {
+            d.stop();
         }
         // Whatever the machines said, leave no VIP behind.
         for u in &self.units {
@@ -1042,6 +1054,18 @@ impl Runtime {
             self.apply_files(u);
             self.drain(u);
         }
+        if !self.syncd.as_ref().is_none_or(|d| d.same(conf))
+            || (self.syncd.is_none() && conf.global_defs.lvs_sync_daemon.is_some())
+        {
+            if let Some(d) = &mut self.syncd {
+                d.stop();
+            }
+            self.syncd = SyncDaemons::new(conf);
+            let master = self.is_master(self.syncd_instance().as_deref());
+            if let Some(d) = &mut self.syncd {
+                d.start(master);
+            }
+        }
         for p in started {
             match self.unit(p) {
                 Ok(unit) => {
@@ -1163,6 +1187,7 @@ impl Runtime {
         // State changes are logged right after the advert that follows them (or at the end): the
         // takeover advert must not wait for a log line to be formatted and written.
         let mut changes: Vec<(String, vrrp_machine::StateChange)> = Vec::new();
+        let mut moved: Vec<(String, State)> = Vec::new();
         let log = |changes: &mut Vec<(String, vrrp_machine::StateChange)>| {
             for (name, c) in changes.drain(..) {
                 info!(instance = %name, from = %c.from, to = %c.to, reason = %c.reason,
@@ -1229,6 +1254,7 @@ impl Runtime {
                         s.released_master += 1;
                     }
                     self.dirty = true;
+                    moved.push((s.name.clone(), c.to));
                     changes.push((s.name.clone(), c));
                 }
                 Output::Notify(n) => notify(s, vm.priority(), &n, &self.policy),
@@ -1236,6 +1262,29 @@ impl Runtime {
             }
         }
         log(&mut changes);
+        if let Some(d) = &mut self.syncd {
+            for (name, to) in moved {
+                d.follow(&name, to);
+            }
+        }
+    }
+
+    /// The instance `lvs_sync_daemon` follows, if any.
+    fn syncd_instance(&self) -> Option<String> {
+        self.syncd
+            .as_ref()
+            .and_then(|d| d.instance().map(str::to_owned))
+    }
+
+    /// Whether the instance called `name` runs and is MASTER.
+    fn is_master(&self, name: Option<&str>) -> bool {
+        let Some(name) = name else { return false };
+        self.units.iter().any(|u| {
+            u.members
+                .iter()
+                .enumerate()
+                .any(|(k, m)| m.name == name && u.machine.instance(k).state() == State::Master)
+        })
     }
 }
 
