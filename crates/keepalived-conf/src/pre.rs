@@ -338,16 +338,11 @@ impl<'a> Pre<'a> {
             };
             match CLASS[c as usize] {
                 BLANK => {
-                    i += 1;
-                    while text.get(i).is_some_and(|&c| CLASS[c as usize] == BLANK) {
-                        i += 1;
-                    }
+                    i = run_end(text, i + 1, BLANK);
                 }
                 WORD => {
                     let start = i;
-                    while text.get(i).is_some_and(|&c| CLASS[c as usize] == WORD) {
-                        i += 1;
-                    }
+                    i = run_end(text, i + 1, WORD);
                     if first && (matches!(c, b'@' | b'~') || text[start..i].starts_with(b"include"))
                     {
                         // a conditional, a sequence or an include
@@ -1087,6 +1082,15 @@ const CLASS: [u8; 256] = {
     t[b'$' as usize] = OTHER;
     t
 };
+
+/// The end of the run of bytes of class `class` from `i` on.
+fn run_end(text: &[u8], i: usize, class: u8) -> usize {
+    let rest = text.get(i..).unwrap_or_default();
+    i + rest
+        .iter()
+        .position(|&c| CLASS[c as usize] != class)
+        .unwrap_or(rest.len())
+}
 
 /// The lines of a text with their offsets, without their line terminators (`\n`, and any `\r`
 /// before it).
