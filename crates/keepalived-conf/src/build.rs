@@ -1690,12 +1690,11 @@ impl<'d> Builder<'d> {
                 "warmup" => vs.warmup = self.timer(n),
                 "smtp_alert" => vs.smtp_alert = self.bool_opt(n),
                 "real_server" => {
-                    if let Some(rs) = self.real_server(n) {
+                    if self.real_server(n, &mut vs.real_servers) {
                         rs_spans.push((
                             n.args.first().map_or(n.span(), |t| t.span),
                             n.args.get(1).map(|t| t.span),
                         ));
-                        vs.real_servers.push(rs);
                     }
                 }
                 k if VS_OTHER.contains(&k) => vs.other.push(Self::directive(n)),
@@ -1768,12 +1767,22 @@ impl<'d> Builder<'d> {
         Some(vs)
     }
 
-    fn real_server(&mut self, n: &Node) -> Option<RealServer> {
-        let t = self.arg(n, "an address and port")?;
+    /// Adds the real server of `n` to `out` (built in place: the struct is large); false when
+    /// it has no usable address (nothing added).
+    fn real_server(&mut self, n: &Node, out: &mut Vec<RealServer>) -> bool {
+        let Some(t) = self.arg(n, "an address and port") else {
+            return false;
+        };
         let addr = self.ip_tok(t, "real_server");
         let port = n.args.get(1).and_then(|p| self.port_tok(p));
         self.extra(n, 2);
-        let mut rs = RealServer::new(addr.unwrap_or(IpAddr::from([0, 0, 0, 0])), port);
+        out.push(RealServer::new(
+            addr.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            port,
+        ));
+        let Some(rs) = out.last_mut() else {
+            return false;
+        };
         if let Some(b) = &n.block {
             for n in &b.items {
                 match n.kw() {
@@ -1813,7 +1822,11 @@ impl<'d> Builder<'d> {
                 .label("the server would never be re-enabled");
             }
         }
-        addr.map(|_| rs)
+        if addr.is_none() {
+            out.pop();
+            return false;
+        }
+        true
     }
 
     /// A checker-common keyword; false if `n` is not one.
