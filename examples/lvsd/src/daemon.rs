@@ -302,17 +302,19 @@ pub fn run(opts: &Options, conf: Config) -> anyhow::Result<()> {
 
 /// `VI_1 MASTER, VI_2 BACKUP` for systemd's STATUS= line.
 fn instances_summary(status: &Shared) -> String {
-    let st = status.snapshot();
-    let parts: Vec<String> = st
-        .instances
-        .iter()
-        .map(|i| format!("{} {}", i.name, i.state))
-        .collect();
-    if parts.is_empty() {
-        format!("running: {}", st.daemon.subsystems.join(", "))
-    } else {
-        parts.join(", ")
-    }
+    // Read in place: a copy would clone every virtual server's status once a second.
+    status.read(|st| {
+        let parts: Vec<String> = st
+            .instances
+            .iter()
+            .map(|i| format!("{} {}", i.name, i.state))
+            .collect();
+        if parts.is_empty() {
+            format!("running: {}", st.daemon.subsystems.join(", "))
+        } else {
+            parts.join(", ")
+        }
+    })
 }
 
 fn reload(opts: &Options, sides: &[Side], status: &Shared, systemd: &Systemd) {

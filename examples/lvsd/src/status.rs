@@ -151,6 +151,21 @@ impl Shared {
         f(&mut g);
     }
 
+    /// Reads the status under the lock, without copying it (`f` should be quick: every
+    /// thread that updates the status waits meanwhile).
+    ///
+    /// ```
+    /// let shared = lvsd::status::Shared::default();
+    /// assert_eq!(shared.read(|s| s.instances.len()), 0);
+    /// ```
+    pub fn read<R>(&self, f: impl FnOnce(&Status) -> R) -> R {
+        let g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&g)
+    }
+
     /// A copy of the current status.
     pub fn snapshot(&self) -> Status {
         self.0
