@@ -261,37 +261,6 @@ impl<'a, 'd> Parser<'a, 'd> {
         self.items.get(i).map(|t| t.kind)
     }
 
-    /// Where the item starting at token `i` (a word or a `{`) ends: after the keyword's
-    /// arguments, or after the `}` matching its block's `{` (the end of the tokens when there
-    /// is none). The tree built from these tokens never looks further.
-    fn extent(&self, i: usize) -> usize {
-        let mut j = i;
-        if self.kind(j) == Some(TokenKind::Word) {
-            j += 1;
-            while !self.items.eol_after(j - 1) && self.kind(j) == Some(TokenKind::Word) {
-                j += 1;
-            }
-            if self.kind(j) != Some(TokenKind::Open) {
-                return j;
-            }
-        }
-        let mut depth = 0usize;
-        while let Some(k) = self.kind(j) {
-            j += 1;
-            match k {
-                TokenKind::Open => depth += 1,
-                TokenKind::Close => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return j;
-                    }
-                }
-                TokenKind::Word => {}
-            }
-        }
-        j
-    }
-
     /// Frees the chunks before token `end`.
     fn release(&mut self, end: usize) {
         let c = (end / CHUNK).min(self.items.chunks.len());
@@ -335,23 +304,33 @@ impl<'a, 'd> Parser<'a, 'd> {
         Some(self.statement(toks, &mut stack, *t, 0))
     }
 
-    /// Puts the tokens of the item at the cursor, with their texts, in `buf` (and frees the
-    /// chunks before its end); returns the index of its first token.
+    /// Puts the tokens of the item at the cursor (a word or a `{`), with their texts, in
+    /// `buf`, and frees the chunks before its end; returns the index of its first token. The
+    /// item ends after the keyword's arguments, or after the `}` matching its block's `{` (at
+    /// the end of the tokens when there is none): the tree built from these tokens never looks
+    /// further.
     fn fill(&mut self, buf: &mut Vec<Token<'a>>) -> usize {
         let start = self.pos;
-        let end = self.extent(start);
         buf.clear();
-        buf.reserve(end - start);
         // the file of the last word read from a file: most words come from the same one
         let mut file = None;
+        // within the keyword's line (its arguments) until the block's `{`
+        let mut args = self.kind(start) == Some(TokenKind::Word);
+        let mut depth = 0usize;
         let mut i = start;
-        while i < end {
-            let Some(chunk) = self.items.chunks.get(i / CHUNK) else {
+        'chunks: while let Some(chunk) = self.items.chunks.get(i / CHUNK) {
+            let from = i % CHUNK;
+            if from >= chunk.len() {
                 break;
-            };
-            let a = i % CHUNK;
-            let b = (a + end - i).min(chunk.len());
-            for t in chunk.get(a..b).unwrap_or_default() {
+            }
+            for t in &chunk[from..] {
+                if args && i > start {
+                    if t.kind == TokenKind::Open {
+                        args = false;
+                    } else if t.kind != TokenKind::Word || self.items.eol_after(i - 1) {
+                        break 'chunks;
+                    }
+                }
                 buf.push(if t.at == IN_SOURCE && t.kind == TokenKind::Word {
                     let text = match file {
                         Some((id, text)) if id == t.span.file => text,
@@ -372,13 +351,22 @@ impl<'a, 'd> Parser<'a, 'd> {
                 } else {
                     self.token(t)
                 });
+                i += 1;
+                if !args {
+                    match t.kind {
+                        TokenKind::Open => depth += 1,
+                        TokenKind::Close => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break 'chunks;
+                            }
+                        }
+                        TokenKind::Word => {}
+                    }
+                }
             }
-            if b <= a {
-                break;
-            }
-            i += b - a;
         }
-        self.release(end);
+        self.release(i);
         start
     }
 
