@@ -592,33 +592,32 @@ fn sync_daemon_follows_its_vrrp_instance() {
          \x20   priority 100\n    advert_int 1\n    virtual_ipaddress {\n        192.0.2.100\n    }\n}\n",
     );
     let daemons = || ns.run(&["ipvsadm", "-L", "--daemon"]).unwrap_or_default();
+    // lvsd -P started, its instance still BACKUP: the backup daemon runs, not the master one.
+    let start = || {
+        let lvsd = Lvsd::start_with(&ns, &conf.0, "syncd", "-P");
+        assert!(
+            wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
+                daemons().contains("backup sync daemon (mcast=eth0, syncid=7,")
+            }),
+            "no backup sync daemon while BACKUP: {:?}\n{}",
+            daemons(),
+            lvsd.log()
+        );
+        lvsd
+    };
+    let stop = |lvsd: Lvsd| {
+        let log = lvsd.log();
+        assert_eq!(lvsd.stop(), 0, "lvsd exit status");
+        assert_eq!(
+            daemons().trim(),
+            "",
+            "sync daemon left after SIGTERM\n{log}"
+        );
+    };
     // Stopped while still BACKUP: its backup daemon goes with it.
-    let lvsd = Lvsd::start_with(&ns, &conf.0, "syncd", "-P");
-    assert!(
-        wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
-            daemons().contains("backup sync daemon (mcast=eth0, syncid=7,")
-        }),
-        "no backup sync daemon while BACKUP: {:?}\n{}",
-        daemons(),
-        lvsd.log()
-    );
-    let log = lvsd.log();
-    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
-    assert_eq!(
-        daemons().trim(),
-        "",
-        "sync daemon left after SIGTERM\n{log}"
-    );
+    stop(start());
     // Again, this time until MASTER.
-    let lvsd = Lvsd::start_with(&ns, &conf.0, "syncd", "-P");
-    assert!(
-        wait_until(Duration::from_secs(10), Duration::from_millis(50), || {
-            daemons().contains("backup sync daemon (mcast=eth0, syncid=7,")
-        }),
-        "no backup sync daemon while BACKUP: {:?}\n{}",
-        daemons(),
-        lvsd.log()
-    );
+    let lvsd = start();
     assert!(!daemons().contains("master"), "{}", daemons());
     // Alone on its link, VI_1 becomes MASTER after Master_Down_Interval (about 3.6 s).
     assert!(
@@ -630,13 +629,7 @@ fn sync_daemon_follows_its_vrrp_instance() {
         daemons(),
         lvsd.log()
     );
-    let log = lvsd.log();
-    assert_eq!(lvsd.stop(), 0, "lvsd exit status");
-    assert_eq!(
-        daemons().trim(),
-        "",
-        "sync daemons left after SIGTERM\n{log}"
-    );
+    stop(lvsd);
 }
 
 /// `lvs_timeouts`: set when the check side starts; on reload a value the file no longer gives

@@ -4,6 +4,7 @@
 
 mod vrrp_support;
 
+use std::process::Child;
 use std::time::Duration;
 
 use lvs_testkit::{Lan, Netns, skip_unless, wait_until};
@@ -18,6 +19,42 @@ fn states(log: &str, instance: &str, state: &str) -> usize {
                 && l.contains(&format!("Entering {state} STATE"))
         })
         .count()
+}
+
+/// A's node-a.conf with `defs` before it and `track` (a `track_*` block) in VI_1; starts A with
+/// it and B with node-b.conf, and waits until A holds the VIP.
+fn start_tracking_pair(p: &Pair, defs: &str, track: &str) -> (Child, Child) {
+    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
+        defs.to_owned()
+            + &t.replace(
+                "    virtual_ipaddress {",
+                &format!("{track}    virtual_ipaddress {{"),
+            )
+    });
+    let a = p.start_path(&p.a, &ca, "a.log");
+    let b = p.start(&p.b, "node-b.conf", "b.log");
+    assert!(
+        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
+        "A: {}",
+        p.log("a.log")
+    );
+    (a, b)
+}
+
+/// Waits until `holder` (A or B) alone holds the VIP.
+fn wait_holder(p: &Pair, holder_is_a: bool, within: Duration) {
+    let (yes, no) = if holder_is_a {
+        (&p.a, &p.b)
+    } else {
+        (&p.b, &p.a)
+    };
+    assert!(
+        wait_until(within, POLL, || holds_vip(yes) && !holds_vip(no)),
+        "expected {} to hold the VIP\nA: {}\nB: {}",
+        if holder_is_a { "A" } else { "B" },
+        p.log("a.log"),
+        p.log("b.log")
+    );
 }
 
 #[test]
@@ -168,31 +205,12 @@ fn track_script_weight_hands_over_and_back() {
         test.display(),
         flag.display()
     );
-    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
-        script.clone()
-            + &t.replace(
-                "    virtual_ipaddress {",
-                "    track_script {\n        chk\n    }\n    virtual_ipaddress {",
-            )
-    });
-    let a = p.start_path(&p.a, &ca, "a.log");
-    let b = p.start(&p.b, "node-b.conf", "b.log");
-    assert!(
-        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
-        "A: {}",
-        p.log("a.log")
-    );
+    let (a, b) = start_tracking_pair(&p, &script, "    track_script {\n        chk\n    }\n");
     std::thread::sleep(Duration::from_secs(2));
     assert!(holds_vip(&p.a), "A: {}", p.log("a.log"));
     // The check fails: A's priority drops to 80 < 90, B preempts it.
     std::fs::remove_file(&flag).expect("remove flag");
-    assert!(
-        wait_until(Duration::from_secs(12), POLL, || holds_vip(&p.b)
-            && !holds_vip(&p.a)),
-        "A: {}\nB: {}",
-        p.log("a.log"),
-        p.log("b.log")
-    );
+    wait_holder(&p, false, Duration::from_secs(12));
     assert!(
         p.log("a.log").contains("script=chk up=false"),
         "{}",
@@ -205,13 +223,7 @@ fn track_script_weight_hands_over_and_back() {
     );
     // Healthy again: 100 > 90, A preempts back.
     std::fs::write(&flag, "").expect("flag");
-    assert!(
-        wait_until(Duration::from_secs(12), POLL, || holds_vip(&p.a)
-            && !holds_vip(&p.b)),
-        "A: {}\nB: {}",
-        p.log("a.log"),
-        p.log("b.log")
-    );
+    wait_holder(&p, true, Duration::from_secs(12));
     kill(a);
     kill(b);
 }
@@ -230,20 +242,7 @@ fn track_file_value_moves_the_priority_and_faults() {
         "vrrp_track_file drain {{\n    file \"{}\"\n    weight -1\n    init_file 0\n}}\n\n",
         file.display()
     );
-    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
-        track.clone()
-            + &t.replace(
-                "    virtual_ipaddress {",
-                "    track_file {\n        drain\n    }\n    virtual_ipaddress {",
-            )
-    });
-    let a = p.start_path(&p.a, &ca, "a.log");
-    let b = p.start(&p.b, "node-b.conf", "b.log");
-    assert!(
-        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
-        "A: {}",
-        p.log("a.log")
-    );
+    let (a, b) = start_tracking_pair(&p, &track, "    track_file {\n        drain\n    }\n");
     assert_eq!(
         std::fs::read_to_string(&file).ok().as_deref(),
         Some("0\n"),
@@ -251,13 +250,7 @@ fn track_file_value_moves_the_priority_and_faults() {
     );
     // 100 - 20 = 80 < 90: B preempts A.
     std::fs::write(&file, "20\n").expect("write");
-    assert!(
-        wait_until(Duration::from_secs(8), POLL, || holds_vip(&p.b)
-            && !holds_vip(&p.a)),
-        "A: {}\nB: {}",
-        p.log("a.log"),
-        p.log("b.log")
-    );
+    wait_holder(&p, false, Duration::from_secs(8));
     assert!(
         p.log("a.log").contains("track_file=drain value=20"),
         "{}",
@@ -268,13 +261,7 @@ fn track_file_value_moves_the_priority_and_faults() {
     let tmp = p.logs.0.join("drain.tmp");
     std::fs::write(&tmp, "0\n").expect("write");
     std::fs::rename(&tmp, &file).expect("rename");
-    assert!(
-        wait_until(Duration::from_secs(8), POLL, || holds_vip(&p.a)
-            && !holds_vip(&p.b)),
-        "A: {}\nB: {}",
-        p.log("a.log"),
-        p.log("b.log")
-    );
+    wait_holder(&p, true, Duration::from_secs(8));
     // -254: FAULT.
     std::fs::write(&file, "254\n").expect("write");
     assert!(

@@ -53,7 +53,7 @@ use lvs_vip::{
     AddrScope, AddressSpec, LinkMonitor, LinkState, MacvlanMode, Netlink, Outcome, VmacSpec,
 };
 use tracing::{debug, error, info, warn};
-use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State, SyncGroup};
+use vrrp_machine::{Input, Instance, Instant, Notify, Output, Received, State, SyncGroup, TrackId};
 use vrrp_packet::ValidationConfig;
 
 mod exec;
@@ -544,22 +544,33 @@ impl Runtime {
 
     fn file_changed(&mut self, name: String, value: i64, t: Instant) {
         let id = track_id(TrackKind::File, &name);
-        for u in &mut self.units {
-            for k in 0..u.members.len() {
-                if u.machine
+        for (u, k) in self.tracking(id) {
+            let unit = &mut self.units[u];
+            info!(instance = %unit.members[k].name, track_file = %name, value, "tracked file changed");
+            unit.machine
+                .handle_input(t, k, Input::TrackValue { id, value });
+        }
+        self.file_value.insert(name, value);
+    }
+
+    /// The (unit, member) pairs whose instance tracks `id`.
+    fn tracking(&self, id: TrackId) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (u, unit) in self.units.iter().enumerate() {
+            for k in 0..unit.members.len() {
+                if unit
+                    .machine
                     .instance(k)
                     .config()
                     .tracks
                     .iter()
                     .any(|tr| tr.id == id)
                 {
-                    info!(instance = %u.members[k].name, track_file = %name, value, "tracked file changed");
-                    u.machine
-                        .handle_input(t, k, Input::TrackValue { id, value });
+                    out.push((u, k));
                 }
             }
         }
-        self.file_value.insert(name, value);
+        out
     }
 
     /// Feeds unit `u` the link and script states known so far.
@@ -834,19 +845,10 @@ impl Runtime {
             return;
         }
         let id = track_id(TrackKind::Script, &name);
-        for u in &mut self.units {
-            for k in 0..u.members.len() {
-                if u.machine
-                    .instance(k)
-                    .config()
-                    .tracks
-                    .iter()
-                    .any(|tr| tr.id == id)
-                {
-                    info!(instance = %u.members[k].name, script = %name, up, "tracked script");
-                    u.machine.handle_input(t, k, Input::Track { id, up });
-                }
-            }
+        for (u, k) in self.tracking(id) {
+            let unit = &mut self.units[u];
+            info!(instance = %unit.members[k].name, script = %name, up, "tracked script");
+            unit.machine.handle_input(t, k, Input::Track { id, up });
         }
         self.script_up.insert(name, up);
     }
