@@ -207,20 +207,22 @@ mod tests {
     use super::*;
     use crate::{Interval, Version};
 
+    /// A v3 member config: VRID `vrid`, priority 100, one VIP.
+    fn cfg(vrid: u8, vip: &str) -> Config {
+        Config::new(
+            Version::V3,
+            vrid,
+            100,
+            Interval::DEFAULT,
+            "192.0.2.1".parse().unwrap(),
+            vec![vip.parse().unwrap()],
+        )
+    }
+
     #[test]
     fn a_group_moving_to_master_sends_every_advert_before_any_address_work() {
         let now = Instant::ZERO;
-        let member = |vrid, vip: &str| {
-            let cfg = Config::new(
-                Version::V3,
-                vrid,
-                100,
-                Interval::DEFAULT,
-                "192.0.2.1".parse().unwrap(),
-                vec![vip.parse().unwrap()],
-            );
-            Instance::new(cfg, now).unwrap()
-        };
+        let member = |vrid, vip| Instance::new(cfg(vrid, vip), now).unwrap();
         let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
         g.handle_input(now, 0, Input::Startup);
         g.handle_input(now, 1, Input::Startup);
@@ -246,16 +248,6 @@ mod tests {
     #[test]
     fn reconfiguring_one_master_member_moves_only_its_addresses() {
         let now = Instant::ZERO;
-        let cfg = |vrid, vip: &str| {
-            Config::new(
-                Version::V3,
-                vrid,
-                100,
-                Interval::DEFAULT,
-                "192.0.2.1".parse().unwrap(),
-                vec![vip.parse().unwrap()],
-            )
-        };
         let member = |vrid, vip| Instance::new(cfg(vrid, vip), now).unwrap();
         let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
         g.handle_input(now, 0, Input::Startup);

@@ -477,21 +477,16 @@ impl Runtime {
     /// Feeds unit `u` the numbers of the files its members track (unchanged ones are no-ops).
     fn apply_files(&mut self, u: usize) {
         let t = self.now();
-        let unit = &mut self.units[u];
-        for (name, value) in &self.file_value {
-            let id = track_id(TrackKind::File, name);
-            for k in 0..unit.members.len() {
-                if unit
+        let values: Vec<(TrackId, i64)> = self
+            .file_value
+            .iter()
+            .map(|(name, v)| (track_id(TrackKind::File, name), *v))
+            .collect();
+        for (id, value) in values {
+            for (_, k) in self.tracking(id).into_iter().filter(|(w, _)| *w == u) {
+                self.units[u]
                     .machine
-                    .instance(k)
-                    .config()
-                    .tracks
-                    .iter()
-                    .any(|tr| tr.id == id)
-                {
-                    unit.machine
-                        .handle_input(t, k, Input::TrackValue { id, value: *value });
-                }
+                    .handle_input(t, k, Input::TrackValue { id, value });
             }
         }
     }
