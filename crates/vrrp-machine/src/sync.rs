@@ -219,8 +219,9 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_group_moving_to_master_sends_every_advert_before_any_address_work() {
+    /// Two members (VRIDs 1 and 2) started, their outputs drained, and their Master_Down_Timer
+    /// expired (outputs not drained); the expiry instant.
+    fn two_members_at_master_down() -> (SyncGroup, Instant) {
         let now = Instant::ZERO;
         let member = |vrid, vip| Instance::new(cfg(vrid, vip), now).unwrap();
         let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
@@ -229,6 +230,12 @@ mod tests {
         while g.poll_output().is_some() {}
         let t = g.poll_timeout().unwrap();
         g.handle_timeout(t);
+        (g, t)
+    }
+
+    #[test]
+    fn a_group_moving_to_master_sends_every_advert_before_any_address_work() {
+        let (mut g, _) = two_members_at_master_down();
         let mut kinds = Vec::new();
         while let Some((i, o)) = g.poll_output() {
             match o {
@@ -247,14 +254,7 @@ mod tests {
 
     #[test]
     fn reconfiguring_one_master_member_moves_only_its_addresses() {
-        let now = Instant::ZERO;
-        let member = |vrid, vip| Instance::new(cfg(vrid, vip), now).unwrap();
-        let mut g = SyncGroup::new(vec![member(1, "192.0.2.10"), member(2, "192.0.2.20")]);
-        g.handle_input(now, 0, Input::Startup);
-        g.handle_input(now, 1, Input::Startup);
-        while g.poll_output().is_some() {}
-        let t = g.poll_timeout().unwrap();
-        g.handle_timeout(t);
+        let (mut g, t) = two_members_at_master_down();
         while g.poll_output().is_some() {}
         assert_eq!(g.member(0).state(), State::Master);
         g.reconfigure(t, 1, cfg(2, "192.0.2.21")).unwrap();

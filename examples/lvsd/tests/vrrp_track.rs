@@ -151,19 +151,7 @@ fn track_interface_faults_while_the_tracked_link_is_down() {
     }
     let p = Pair::new("lvsdti");
     local_veth(&p.a);
-    let ca = p.conf_from("node-a.conf", "a.conf", |t| {
-        t.replace(
-            "    virtual_ipaddress {",
-            "    track_interface {\n        eth1\n    }\n    virtual_ipaddress {",
-        )
-    });
-    let a = p.start_path(&p.a, &ca, "a.log");
-    let b = p.start(&p.b, "node-b.conf", "b.log");
-    assert!(
-        wait_vip(&p.a, Duration::from_secs(10)).is_some(),
-        "A: {}",
-        p.log("a.log")
-    );
+    let (a, b) = start_tracking_pair(&p, "", "    track_interface {\n        eth1\n    }\n");
     p.a.run(&["ip", "link", "set", "eth1p", "down"])
         .expect("down");
     assert!(

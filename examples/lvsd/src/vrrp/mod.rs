@@ -969,12 +969,7 @@ impl Runtime {
                 let Machine::One(vm) = &mut unit.machine else {
                     unreachable!("a unit without a group holds one instance")
                 };
-                let old = vm.config();
-                let same_identity = s.link == m.link
-                    && old.vrid == m.cfg.vrid
-                    && old.version == m.cfg.version
-                    && old.is_ipv6() == m.cfg.is_ipv6();
-                if same_identity {
+                if same_identity(s, vm.config(), &m) {
                     let old_vips = std::mem::replace(&mut s.vips, m.vips);
                     match vm.reconfigure(t, m.cfg) {
                         Ok(()) => {
@@ -1001,13 +996,7 @@ impl Runtime {
                     .iter()
                     .zip(&p.members)
                     .enumerate()
-                    .all(|(k, (s, m))| {
-                        let old = unit.machine.instance(k).config();
-                        s.link == m.link
-                            && old.vrid == m.cfg.vrid
-                            && old.version == m.cfg.version
-                            && old.is_ipv6() == m.cfg.is_ipv6()
-                    })
+                    .all(|(k, (s, m))| same_identity(s, unit.machine.instance(k).config(), m))
             {
                 // Every member keeps its identity: reconfigured in place, all or none.
                 if let Some(e) = p.members.iter().find_map(|m| m.cfg.validate().err()) {
@@ -1283,6 +1272,15 @@ impl Runtime {
                 .any(|(k, m)| m.name == name && u.machine.instance(k).state() == State::Master)
         })
     }
+}
+
+/// Whether the running instance `s` (configured with `old`) and its new plan `m` are the same
+/// router: interface, VRID, version and family; it can then be reconfigured in place.
+fn same_identity(s: &Slot, old: &vrrp_machine::Config, m: &Plan) -> bool {
+    s.link == m.link
+        && old.vrid == m.cfg.vrid
+        && old.version == m.cfg.version
+        && old.is_ipv6() == m.cfg.is_ipv6()
 }
 
 /// One instance's status: state, master, counters (RFC 6527 names where one exists).
