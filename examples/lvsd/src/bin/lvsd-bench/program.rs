@@ -87,6 +87,20 @@ pub(crate) fn run(ctx: &Ctx, o: &Opts) -> anyhow::Result<()> {
                     b.median / a.median
                 ));
             }
+            // The kernel's own share: the same table from pre-built requests, nothing else.
+            let floor = (0..ctx.repeat)
+                .map(|_| kernel_alone(o))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            t.row("kernel alone (pre-built requests)", &floor, &[], secs);
+            if let (Some(f), Some(b)) = (crate::Stats::of(&floor), crate::Stats::of(&done(&k))) {
+                t.note(&format!(
+                    "kernel alone: the {} requests built beforehand and sent in lvsd's batches \
+                     (ipvs-netlink's apply, same namespace set-up); keepalived / kernel alone = \
+                     {:.1}×, the most any daemon could reach here",
+                    o.services * (1 + o.dests),
+                    b.median / f.median
+                ));
+            }
             t.print();
         }
         Err(why) => {
@@ -198,4 +212,52 @@ fn trial(ctx: &Ctx, d: Daemon, conf: &std::path::Path, o: &Opts, i: usize) -> an
     // the kernel that would run during the next trial.
     let _ = ns.run(&["ipvsadm", "-C"]);
     r?
+}
+
+/// Seconds the kernel takes for the table alone: the requests of the generated configuration
+/// (as `ipvsadm -R` rules, parsed beforehand) applied in one `Ipvs::apply` in a fresh namespace.
+fn kernel_alone(o: &Opts) -> anyhow::Result<f64> {
+    use std::fmt::Write as _;
+    let mut rules = String::with_capacity(o.services * (40 + o.dests * 50));
+    for i in 0..o.services {
+        let ServiceKey::Addr { addr, .. } = key(i) else {
+            unreachable!("key() makes address services")
+        };
+        let _ = writeln!(rules, "-A -t {addr} -s wlc");
+        for d in 0..o.dests {
+            let _ = writeln!(
+                rules,
+                "-a -t {addr} -r 198.51.100.{}:{} -g -w 1",
+                d + 1,
+                addr.port()
+            );
+        }
+    }
+    let reqs = ipvs_netlink::ipvsadm::parse_rules(&rules)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .iter()
+        .map(|c| c.to_request().context("a restore rule"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ns = Netns::new("lbk")?;
+    let took = ns.enter(|| -> anyhow::Result<f64> {
+        let mut ipvs = Ipvs::connect().context("IPVS generic netlink")?;
+        let t0 = Instant::now();
+        let failed = ipvs.apply_failures(&reqs);
+        let took = t0.elapsed().as_secs_f64();
+        if let Some((i, e)) = failed.first() {
+            bail!("kernel alone: request {i} refused: {e}");
+        }
+        Ok(took)
+    })??;
+    let n = count_in(&ns)?;
+    let _ = ns.run(&["ipvsadm", "-C"]);
+    if n != (o.services, o.services * o.dests) {
+        bail!("kernel alone: {n:?} in IPVS");
+    }
+    Ok(took)
+}
+
+/// [`count`] for `ns`, from a thread inside it.
+fn count_in(ns: &Netns) -> anyhow::Result<(usize, usize)> {
+    ns.enter(count)?.context("read /proc/net/ip_vs")
 }
