@@ -402,9 +402,9 @@ impl<'a, 'd> Parser<'a, 'd> {
             .label("no keyword opens this block")
             .help("put the `{` on the line of the keyword it belongs to"),
         );
-        let mark = stack.len();
-        self.block_items(toks, stack, open, depth + 1);
-        stack.truncate(mark);
+        // parsed like a keyword's block, nesting limit included (stray braces nested without
+        // end must not exhaust the stack), then dropped
+        self.sub_block(toks, stack, open, depth);
     }
 
     /// Parses the statements of a block (pushed on `stack`) until its `}` (returned) or the
@@ -633,6 +633,37 @@ mod tests {
                 vec![("x y".to_string(), true)],
                 Some((Some(sp(9, 10)), 0))
             )]
+        );
+    }
+
+    /// Stray `{` nested without end (a `~SEQ` can make millions) stop at the nesting limit
+    /// instead of exhausting the stack.
+    #[test]
+    fn stray_braces_nested_deeply() {
+        let mut items = Items::default();
+        let n = 200_000;
+        for i in 0..n {
+            items.push_brace(TokenKind::Open, span(i));
+            items.end_line();
+        }
+        word(&mut items, 1);
+        items.end_line();
+        let map = SourceMap::new();
+        let (mut t, mut diags) = (String::new(), Vec::new());
+        let nodes = collect(parser(items, &map, &mut t, &mut diags));
+        assert!(nodes.is_empty());
+        let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+        // one `{` per level up to the limit, the limit, then the unclosed blocks
+        assert_eq!(
+            codes[..=MAX_NESTING],
+            [Code::UnexpectedOpenBrace; MAX_NESTING + 1]
+        );
+        assert_eq!(codes[MAX_NESTING + 1], Code::ExpansionLimit);
+        assert_eq!(codes.len(), 2 * MAX_NESTING + 2);
+        assert!(
+            codes[MAX_NESTING + 2..]
+                .iter()
+                .all(|&c| c == Code::UnclosedBlock)
         );
     }
 
