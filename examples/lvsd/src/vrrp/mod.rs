@@ -477,16 +477,15 @@ impl Runtime {
     /// Feeds unit `u` the numbers of the files its members track (unchanged ones are no-ops).
     fn apply_files(&mut self, u: usize) {
         let t = self.now();
-        let values: Vec<(TrackId, i64)> = self
-            .file_value
-            .iter()
-            .map(|(name, v)| (track_id(TrackKind::File, name), *v))
-            .collect();
-        for (id, value) in values {
-            for (_, k) in self.tracking(id).into_iter().filter(|(w, _)| *w == u) {
-                self.units[u]
-                    .machine
-                    .handle_input(t, k, Input::TrackValue { id, value });
+        let unit = &mut self.units[u];
+        for (name, value) in &self.file_value {
+            let id = track_id(TrackKind::File, name);
+            for k in 0..unit.members.len() {
+                if tracks(unit.machine.instance(k), id) {
+                    let value = *value;
+                    unit.machine
+                        .handle_input(t, k, Input::TrackValue { id, value });
+                }
             }
         }
     }
@@ -524,16 +523,20 @@ impl Runtime {
         if used.is_empty() {
             return;
         }
-        for (name, path) in &used {
-            let v = track::read_value(path);
-            info!(track_file = %name, file = %path.display(), value = v, "tracked file");
-            self.file_value.insert(name.clone(), v);
-        }
-        match FileWatch::spawn(used, self.tx.clone(), Event::File) {
-            Ok(w) => self.files = Some(w),
-            Err(e) => {
-                error!(error = %format!("{e:#}"), "vrrp_track_file: changes will not be seen")
+        // The watch reads the values once its watches are in place: a later write is an event.
+        let values = match FileWatch::spawn(&used, self.tx.clone(), Event::File) {
+            Ok((w, values)) => {
+                self.files = Some(w);
+                values
             }
+            Err(e) => {
+                error!(error = %format!("{e:#}"), "vrrp_track_file: changes will not be seen");
+                used.iter().map(|(_, p)| track::read_value(p)).collect()
+            }
+        };
+        for ((name, path), v) in used.into_iter().zip(values) {
+            info!(track_file = %name, file = %path.display(), value = v, "tracked file");
+            self.file_value.insert(name, v);
         }
     }
 
@@ -553,14 +556,7 @@ impl Runtime {
         let mut out = Vec::new();
         for (u, unit) in self.units.iter().enumerate() {
             for k in 0..unit.members.len() {
-                if unit
-                    .machine
-                    .instance(k)
-                    .config()
-                    .tracks
-                    .iter()
-                    .any(|tr| tr.id == id)
-                {
+                if tracks(unit.machine.instance(k), id) {
                     out.push((u, k));
                 }
             }
@@ -615,16 +611,9 @@ impl Runtime {
             .iter()
             .filter(|d| {
                 let id = track_id(TrackKind::Script, &d.name);
-                self.units.iter().any(|u| {
-                    (0..u.members.len()).any(|k| {
-                        u.machine
-                            .instance(k)
-                            .config()
-                            .tracks
-                            .iter()
-                            .any(|t| t.id == id)
-                    })
-                })
+                self.units
+                    .iter()
+                    .any(|u| (0..u.members.len()).any(|k| tracks(u.machine.instance(k), id)))
             })
             .collect();
         self.scripts
@@ -713,10 +702,7 @@ impl Runtime {
         for u in 0..self.units.len() {
             self.start_unit(u);
         }
-        let master = self.is_master(self.syncd_instance().as_deref());
-        if let Some(d) = &mut self.syncd {
-            d.start(master);
-        }
+        self.start_syncd();
         let mut stopping = false;
         // The time of the last event handed to the machines: theirs never goes backwards.
         let mut last = Instant::ZERO;
@@ -815,13 +801,7 @@ impl Runtime {
                     u.machine.handle_input(t, k, input);
                     touched = true;
                 }
-                if u.machine
-                    .instance(k)
-                    .config()
-                    .tracks
-                    .iter()
-                    .any(|tr| tr.id == id)
-                {
+                if tracks(u.machine.instance(k), id) {
                     info!(instance = %u.members[k].name, interface = %s.name, up = usable, "tracked interface changed");
                     u.machine
                         .handle_input(t, k, Input::Track { id, up: usable });
@@ -1040,17 +1020,12 @@ impl Runtime {
             self.apply_files(u);
             self.drain(u);
         }
-        if !self.syncd.as_ref().is_none_or(|d| d.same(conf))
-            || (self.syncd.is_none() && conf.global_defs.lvs_sync_daemon.is_some())
-        {
+        if self.syncd.as_ref().map(SyncDaemons::spec) != conf.global_defs.lvs_sync_daemon.as_ref() {
             if let Some(d) = &mut self.syncd {
                 d.stop();
             }
             self.syncd = SyncDaemons::new(conf);
-            let master = self.is_master(self.syncd_instance().as_deref());
-            if let Some(d) = &mut self.syncd {
-                d.start(master);
-            }
+            self.start_syncd();
         }
         for p in started {
             match self.unit(p) {
@@ -1255,16 +1230,20 @@ impl Runtime {
         }
     }
 
-    /// The instance `lvs_sync_daemon` follows, if any.
-    fn syncd_instance(&self) -> Option<String> {
-        self.syncd
+    /// Starts the `lvs_sync_daemon` daemons its instance's current state asks for.
+    fn start_syncd(&mut self) {
+        let master = self
+            .syncd
             .as_ref()
-            .and_then(|d| d.instance().map(str::to_owned))
+            .and_then(SyncDaemons::instance)
+            .is_some_and(|name| self.is_master(name));
+        if let Some(d) = &mut self.syncd {
+            d.start(master);
+        }
     }
 
     /// Whether the instance called `name` runs and is MASTER.
-    fn is_master(&self, name: Option<&str>) -> bool {
-        let Some(name) = name else { return false };
+    fn is_master(&self, name: &str) -> bool {
         self.units.iter().any(|u| {
             u.members
                 .iter()
@@ -1272,6 +1251,11 @@ impl Runtime {
                 .any(|(k, m)| m.name == name && u.machine.instance(k).state() == State::Master)
         })
     }
+}
+
+/// Whether instance `vm` tracks the object `id`.
+fn tracks(vm: &Instance, id: TrackId) -> bool {
+    vm.config().tracks.iter().any(|t| t.id == id)
 }
 
 /// Whether the running instance `s` (configured with `old`) and its new plan `m` are the same

@@ -51,9 +51,9 @@ impl SyncDaemons {
         Some(self.spec.instance.as_str()).filter(|i| !i.is_empty())
     }
 
-    /// Whether `conf` asks for the same daemons.
-    pub(super) fn same(&self, conf: &Conf) -> bool {
-        conf.global_defs.lvs_sync_daemon.as_ref() == Some(&self.spec)
+    /// The `lvs_sync_daemon` line these daemons run for.
+    pub(super) fn spec(&self) -> &LvsSyncDaemon {
+        &self.spec
     }
 
     /// Starts the daemons the instance's state `master` asks for.
@@ -63,7 +63,7 @@ impl SyncDaemons {
 
     /// Follows a state change of `instance`.
     pub(super) fn follow(&mut self, instance: &str, to: State) {
-        if self.spec.instance.is_empty() || instance != self.spec.instance {
+        if self.instance() != Some(instance) {
             return;
         }
         match to {

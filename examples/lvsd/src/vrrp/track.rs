@@ -162,15 +162,16 @@ impl Drop for FileWatch {
 
 impl FileWatch {
     /// Watches `files` (name, path); `tx` hears `wrap(name, value)` after every change of a
-    /// file's value. The current values are [`read_value`]'s, for the caller to apply first.
+    /// file's value. Also returns the files' values (in `files`' order), read once the watches
+    /// are in place (a write after that read is an event), for the caller to apply first.
     ///
     /// # Errors
     /// No inotify instance (a per-user limit), or a file's directory cannot be watched.
     pub(super) fn spawn<E: Send + 'static>(
-        files: Vec<(String, PathBuf)>,
+        files: &[(String, PathBuf)],
         tx: Sender<E>,
         wrap: fn(String, i64) -> E,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<(Self, Vec<i64>)> {
         use nix::sys::inotify::{AddWatchFlags as F, InitFlags, Inotify};
         let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
             .context("inotify for vrrp_track_file")?;
@@ -178,7 +179,7 @@ impl FileWatch {
             F::IN_CLOSE_WRITE | F::IN_MOVED_TO | F::IN_MOVED_FROM | F::IN_CREATE | F::IN_DELETE;
         // (watch, file name in that directory, track name, path, last value sent)
         let mut watched = Vec::new();
-        for (name, path) in &files {
+        for (name, path) in files {
             let dir = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
@@ -189,6 +190,7 @@ impl FileWatch {
             let file = path.file_name().map(ToOwned::to_owned).unwrap_or_default();
             watched.push((wd, file, name.clone(), path.clone(), read_value(path)));
         }
+        let values = watched.iter().map(|w| w.4).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         std::thread::Builder::new()
@@ -227,7 +229,8 @@ impl FileWatch {
                 }
             })
             .context("start the vrrp_track_file thread")?;
-        Ok(Self { files, stop })
+        let files = files.to_vec();
+        Ok((Self { files, stop }, values))
     }
 }
 
